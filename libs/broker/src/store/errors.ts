@@ -5,7 +5,10 @@ export class StoreError extends RocketError {}
 
 export class MessageBodyTooLargeError extends StoreError {
   constructor(size: number, limit: number) {
-    super(StatusCode.MESSAGE_BODY_TOO_LARGE, `message body of ${size} bytes exceeds the limit of ${limit} bytes`);
+    super(
+      StatusCode.MESSAGE_BODY_TOO_LARGE,
+      `message body of ${size} bytes exceeds the limit of ${limit} bytes`,
+    );
   }
 }
 
@@ -71,7 +74,10 @@ export class StoreIOError extends StoreError {
 /** Group commit did not cover the append within the sync-flush timeout (RocketMQ FLUSH_DISK_TIMEOUT). */
 export class FlushTimeoutError extends StoreError {
   constructor(timeoutMs: number) {
-    super(StatusCode.MASTER_PERSISTENCE_TIMEOUT, `message written but not flushed to disk within ${timeoutMs} ms`);
+    super(
+      StatusCode.MASTER_PERSISTENCE_TIMEOUT,
+      `message written but not flushed to disk within ${timeoutMs} ms`,
+    );
   }
 }
 

@@ -51,3 +51,15 @@ export const MAX_READ_BATCH = 1024;
 
 /** Most bytes one read may return (RocketMQ `maxTransferBytesOnMessageInMemory` is 256 KiB; ours serves batches). */
 export const MAX_READ_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Index file geometry of an embedded broker: 500k hash slots (2 MB, the only part held in memory)
+ * and 2M entries of 20 B, so one file is ≈ 42 MB on disk. Four entries per slot on average keeps
+ * chains short while a developer's machine does not hold RocketMQ's 20 MB slot table.
+ */
+export const EMBEDDED_INDEX_SLOTS = 500_000;
+export const EMBEDDED_INDEX_ENTRIES = 2_000_000;
+
+/** RocketMQ `maxHashSlotNum` = 5M and `maxIndexNum` = 20M: ≈ 420 MB per index file (standalone broker). */
+export const STANDALONE_INDEX_SLOTS = 5_000_000;
+export const STANDALONE_INDEX_ENTRIES = 20_000_000;

@@ -168,7 +168,8 @@ function splitHostPort(address: string): { host: string; port: number } {
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(address);
   if (bracketed) return { host: bracketed[1]!, port: clampPort(bracketed[2]!) };
   const at = address.lastIndexOf(':');
-  if (at > 0 && address.indexOf(':') === at) return { host: address.slice(0, at), port: clampPort(address.slice(at + 1)) };
+  if (at > 0 && address.indexOf(':') === at)
+    return { host: address.slice(0, at), port: clampPort(address.slice(at + 1)) };
   return { host: address, port: 0 };
 }
 
@@ -182,7 +183,11 @@ function ipv6Bytes(host: string): Buffer {
   const [head, tail] = host.includes('::') ? host.split('::') : [host, undefined];
   const headParts = head ? head.split(':') : [];
   const tailParts = tail ? tail.split(':') : [];
-  const parts = [...headParts, ...new Array<string>(8 - headParts.length - tailParts.length).fill('0'), ...tailParts];
+  const parts = [
+    ...headParts,
+    ...new Array<string>(8 - headParts.length - tailParts.length).fill('0'),
+    ...tailParts,
+  ];
   parts.slice(0, 8).forEach((p, i) => out.writeUInt16BE(parseInt(p, 16) & 0xffff, i * 2));
   return out;
 }
@@ -209,7 +214,8 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
   if (!Number.isInteger(queueId) || queueId < 0 || queueId > 0xffff) throw new IllegalQueueIdError(queueId);
   if (topic.length === 0) throw new IllegalTopicError(topic, 'blank');
   const topicBytes = Buffer.byteLength(topic);
-  if (topicBytes > MAX_STORED_TOPIC_BYTES) throw new IllegalTopicError(topic, `longer than ${MAX_STORED_TOPIC_BYTES} bytes`);
+  if (topicBytes > MAX_STORED_TOPIC_BYTES)
+    throw new IllegalTopicError(topic, `longer than ${MAX_STORED_TOPIC_BYTES} bytes`);
   if (body.length > MAX_BODY_SIZE) throw new MessageBodyTooLargeError(body.length, MAX_BODY_SIZE);
 
   let userCount = 0;
@@ -225,10 +231,14 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
       propertiesBytes += bytes;
     }
     if (userCount > MAX_PROPERTIES_COUNT) {
-      throw new MessagePropertiesTooLargeError(`${userCount} user properties, at most ${MAX_PROPERTIES_COUNT}`);
+      throw new MessagePropertiesTooLargeError(
+        `${userCount} user properties, at most ${MAX_PROPERTIES_COUNT}`,
+      );
     }
     if (userBytes > MAX_PROPERTIES_SIZE) {
-      throw new MessagePropertiesTooLargeError(`${userBytes} bytes of user properties, at most ${MAX_PROPERTIES_SIZE}`);
+      throw new MessagePropertiesTooLargeError(
+        `${userBytes} bytes of user properties, at most ${MAX_PROPERTIES_SIZE}`,
+      );
     }
   }
   propertiesBytes += pairBytes(SystemProperty.MESSAGE_ID, message.messageId);
@@ -247,7 +257,15 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
 
   const bornHost = encodeHost(message.bornHost);
   const totalSize =
-    Field.BORN_HOST + bornHost.length + storeHostBytes + 1 + topicBytes + 2 + propertiesBytes + 4 + body.length;
+    Field.BORN_HOST +
+    bornHost.length +
+    storeHostBytes +
+    1 +
+    topicBytes +
+    2 +
+    propertiesBytes +
+    4 +
+    body.length;
   return { message, totalSize, topicBytes, propertiesBytes, bornHost };
 }
 
@@ -269,7 +287,12 @@ export interface RecordPlacement {
 }
 
 /** Writes a measured record at `pos`; the buffer must hold `measured.totalSize` bytes from there. */
-export function writeRecord(buf: Buffer, pos: number, measured: MeasuredRecord, placement: RecordPlacement): void {
+export function writeRecord(
+  buf: Buffer,
+  pos: number,
+  measured: MeasuredRecord,
+  placement: RecordPlacement,
+): void {
   const m = measured.message;
   const start = pos;
   let sysFlag = (m.sysFlag ?? 0) & ~(SysFlag.BORN_HOST_V6 | SysFlag.STORE_HOST_V6);
@@ -356,30 +379,50 @@ export type RecordCheck =
  * `available` is how many bytes of the log follow `pos` in the buffer (the record must fit).
  * Verifies magic, structure, self-position and both CRCs.
  */
-export function checkRecord(buf: Buffer, pos: number, available: number, physicalOffset: number): RecordCheck {
-  if (available < BLANK_RECORD_SIZE) return available === 0 || isZero(buf, pos, available) ? { kind: 'end' } : { kind: 'corrupt', reason: 'trailing bytes shorter than a header' };
+export function checkRecord(
+  buf: Buffer,
+  pos: number,
+  available: number,
+  physicalOffset: number,
+): RecordCheck {
+  if (available < BLANK_RECORD_SIZE)
+    return available === 0 || isZero(buf, pos, available)
+      ? { kind: 'end' }
+      : { kind: 'corrupt', reason: 'trailing bytes shorter than a header' };
   const size = buf.readUInt32BE(pos);
   const magic = buf.readUInt32BE(pos + 4);
   if (size === 0 && magic === 0) return { kind: 'end' };
   if (magic === BLANK_MAGIC) {
-    if (size < BLANK_RECORD_SIZE) return { kind: 'corrupt', reason: `blank record of impossible size ${size}` };
+    if (size < BLANK_RECORD_SIZE)
+      return { kind: 'corrupt', reason: `blank record of impossible size ${size}` };
     return { kind: 'blank', size };
   }
   if (magic !== MESSAGE_MAGIC) return { kind: 'corrupt', reason: `bad magic 0x${magic.toString(16)}` };
-  if (size < MIN_RECORD_SIZE || size > MIN_RECORD_SIZE + 2 * (HOST_V6_BYTES - HOST_V4_BYTES) + MAX_STORED_TOPIC_BYTES + MAX_PROPERTIES_SECTION_BYTES + MAX_BODY_SIZE) {
+  if (
+    size < MIN_RECORD_SIZE ||
+    size >
+      MIN_RECORD_SIZE +
+        2 * (HOST_V6_BYTES - HOST_V4_BYTES) +
+        MAX_STORED_TOPIC_BYTES +
+        MAX_PROPERTIES_SECTION_BYTES +
+        MAX_BODY_SIZE
+  ) {
     return { kind: 'corrupt', reason: `impossible record size ${size}` };
   }
-  if (size > available) return { kind: 'corrupt', reason: `record of ${size} bytes is cut short at ${available}`, size };
+  if (size > available)
+    return { kind: 'corrupt', reason: `record of ${size} bytes is cut short at ${available}`, size };
   const layout = recordLayout(buf, pos, size);
   if (typeof layout === 'string') return { kind: 'corrupt', reason: layout, size };
   const metaCrc = crc32(buf.subarray(pos + Field.QUEUE_ID, layout.bodyStart));
-  if (metaCrc !== buf.readUInt32BE(pos + Field.META_CRC)) return { kind: 'corrupt', reason: 'header CRC mismatch', size };
+  if (metaCrc !== buf.readUInt32BE(pos + Field.META_CRC))
+    return { kind: 'corrupt', reason: 'header CRC mismatch', size };
   const storedPosition = readUInt64(buf, pos + Field.PHYSICAL_OFFSET);
   if (storedPosition !== physicalOffset) {
     return { kind: 'corrupt', reason: `record claims physical offset ${storedPosition}`, size };
   }
   const bodyCrc = crc32(buf.subarray(layout.bodyStart, pos + size));
-  if (bodyCrc !== buf.readUInt32BE(pos + Field.BODY_CRC)) return { kind: 'corrupt', reason: 'body CRC mismatch', size };
+  if (bodyCrc !== buf.readUInt32BE(pos + Field.BODY_CRC))
+    return { kind: 'corrupt', reason: 'body CRC mismatch', size };
   return { kind: 'message', size };
 }
 

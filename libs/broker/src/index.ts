@@ -1,0 +1,2 @@
+export * from './status-code.js';
+export * from './store/index.js';

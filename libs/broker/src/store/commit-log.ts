@@ -1,0 +1,319 @@
+import { mkdirSync } from 'node:fs';
+import { type StoreLogger } from './dispatch-request.js';
+import { CommitLogSegment } from './commit-log-segment.js';
+import { DiskFullError, MessageBodyTooLargeError, StoreIOError } from './errors.js';
+import { listOffsetFiles } from './file-names.js';
+import {
+  BLANK_RECORD_SIZE,
+  encodeHost,
+  type MeasuredRecord,
+  writeBlank,
+  writeRecord,
+} from './message-record.js';
+
+export interface CommitLogOptions {
+  /** `<storeDir>/commitlog` */
+  readonly dir: string;
+  readonly segmentSize: number;
+  /**
+   * Zero-fill the next segment in idle ticks before it is needed, so roll-over never waits and
+   * fdatasync hits allocated blocks (~30 % faster here). Off for an embedded broker so an idle
+   * one does not fill a developer's disk.
+   */
+  readonly preallocate: boolean;
+  readonly logger: StoreLogger;
+  /** `ip:port` written into every record as the store host. */
+  readonly storeHost?: string;
+}
+
+/** Smallest segment we accept: tests use tiny segments to exercise roll-over. */
+export const MIN_SEGMENT_SIZE = 4096;
+
+/**
+ * Staging buffer: appends are encoded here synchronously and written with one pwrite per batch
+ * (RocketMQ's transientStorePool, in spirit). Big enough for the largest record.
+ */
+const STAGING_SIZE = 8 * 1024 * 1024;
+
+/** Zero-fill chunk for preallocation; one chunk per idle tick keeps the event loop responsive. */
+const PREALLOCATE_CHUNK = 1024 * 1024;
+
+/** Where an append landed. */
+export interface AppendPosition {
+  readonly physicalOffset: number;
+  readonly size: number;
+}
+
+function ioError(operation: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new DiskFullError(err) : new StoreIOError(operation, err);
+}
+
+/**
+ * The single append-only log of all topics, in fixed-size segment files. Offsets are logical
+ * positions in the whole log; segment N holds `[N.start, N.start + segmentSize)`.
+ *
+ * Three positions move forward: `writeOffset` (assigned to appends, some only staged in memory),
+ * `committedOffset` (written to the file, visible to readers) and, tracked by the FlushService,
+ * the flushed offset (durable).
+ */
+export class CommitLog {
+  private readonly segments: CommitLogSegment[] = [];
+  private readonly staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
+  private stagingStart = 0;
+  private stagingLength = 0;
+  private writePosition = 0;
+  private readonly storeHost: Buffer;
+  private preallocation: { segment: CommitLogSegment; filled: number; timer: NodeJS.Immediate } | undefined;
+
+  constructor(private readonly options: CommitLogOptions) {
+    if (!Number.isInteger(options.segmentSize) || options.segmentSize < MIN_SEGMENT_SIZE) {
+      throw new RangeError(`segmentSize must be an integer ≥ ${MIN_SEGMENT_SIZE}`);
+    }
+    this.storeHost = encodeHost(options.storeHost ?? '127.0.0.1:0');
+    mkdirSync(options.dir, { recursive: true });
+  }
+
+  get segmentSize(): number {
+    return this.options.segmentSize;
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Bytes a stored-host field takes in each record (IPv4 8, IPv6 20). */
+  get storeHostBytes(): number {
+    return this.storeHost.length;
+  }
+
+  /** Opens the existing segments. The write position is set by `setEnd` once recovery found the end. */
+  load(): void {
+    for (const start of listOffsetFiles(this.options.dir)) {
+      if (start % this.options.segmentSize !== 0) {
+        throw new StoreIOError(
+          'load',
+          new Error(
+            `segment ${start} is not aligned to the segment size ${this.options.segmentSize}; was it changed?`,
+          ),
+        );
+      }
+      this.segments.push(CommitLogSegment.open(this.options.dir, start, this.options.segmentSize, false));
+    }
+  }
+
+  /** First offset still on disk (moves up as retention deletes segments). */
+  get minOffset(): number {
+    return this.segments[0]?.startOffset ?? this.writePosition;
+  }
+
+  /** Offset of the next append (includes staged records). */
+  get writeOffset(): number {
+    return this.writePosition;
+  }
+
+  /** Everything below this is in the file and readable. */
+  get committedOffset(): number {
+    return this.stagingStart;
+  }
+
+  get hasStaged(): boolean {
+    return this.stagingLength > 0;
+  }
+
+  allSegments(): readonly CommitLogSegment[] {
+    return this.segments;
+  }
+
+  segmentFor(offset: number): CommitLogSegment | undefined {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = segs[mid]!;
+      if (offset < s.startOffset) hi = mid - 1;
+      else if (offset >= s.startOffset + s.size) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * Recovery decided where the log ends: cut the segment there, drop anything after it, and
+   * continue appending from `offset`.
+   */
+  setEnd(offset: number): void {
+    while (this.segments.length > 0 && this.segments[this.segments.length - 1]!.startOffset > offset) {
+      const dropped = this.segments.pop()!;
+      this.options.logger.warn(
+        `removed segment ${dropped.path}: it lies beyond the end of the log (preallocated or torn)`,
+      );
+      dropped.destroy();
+    }
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.startOffset + last.size > offset && last.stat().size > offset - last.startOffset) {
+      last.truncate(offset);
+    }
+    this.writePosition = offset;
+    this.stagingStart = offset;
+    this.stagingLength = 0;
+  }
+
+  /**
+   * Reserves space for one record and encodes it into the staging buffer. Synchronous and
+   * allocation-free apart from the record itself; `commit()` later writes the batch.
+   */
+  append(measured: MeasuredRecord, queueOffset: number, storeTimestamp: number): AppendPosition {
+    const size = measured.totalSize;
+    const segmentSize = this.options.segmentSize;
+    if (size + BLANK_RECORD_SIZE > segmentSize) {
+      const overhead = size - measured.message.body.length;
+      throw new MessageBodyTooLargeError(
+        measured.message.body.length,
+        segmentSize - BLANK_RECORD_SIZE - overhead,
+      );
+    }
+    let offset = this.writePosition;
+    const segmentEnd = offset - (offset % segmentSize) + segmentSize;
+    if (offset + size + BLANK_RECORD_SIZE > segmentEnd) {
+      // A record never spans two segments: mark this one's tail with a blank record (only its
+      // header is written; the rest of the tail stays sparse or zero) and move to the next.
+      this.reserveStaging(BLANK_RECORD_SIZE);
+      writeBlank(this.staging, this.stagingLength, segmentEnd - offset);
+      this.stagingLength += BLANK_RECORD_SIZE;
+      this.commit();
+      this.stagingStart = segmentEnd;
+      offset = segmentEnd;
+    }
+    this.reserveStaging(size);
+    this.ensureSegment(offset);
+    writeRecord(this.staging, this.stagingLength, measured, {
+      physicalOffset: offset,
+      queueOffset,
+      storeTimestamp,
+      storeHost: this.storeHost,
+    });
+    this.stagingLength += size;
+    this.writePosition = offset + size;
+    return { physicalOffset: offset, size };
+  }
+
+  private reserveStaging(size: number): void {
+    if (this.stagingLength + size > STAGING_SIZE) this.commit();
+  }
+
+  private ensureSegment(offset: number): void {
+    const last = this.segments[this.segments.length - 1];
+    if (last && offset < last.startOffset + last.size) return;
+    const start = offset - (offset % this.options.segmentSize);
+    let segment: CommitLogSegment;
+    if (this.preallocation && this.preallocation.segment.startOffset === start) {
+      clearImmediate(this.preallocation.timer);
+      segment = this.preallocation.segment;
+      this.preallocation = undefined;
+    } else {
+      try {
+        segment = CommitLogSegment.open(this.options.dir, start, this.options.segmentSize, true);
+      } catch (err) {
+        throw ioError('create segment', err);
+      }
+    }
+    this.segments.push(segment);
+    if (this.options.preallocate) this.preallocateNext(start + this.options.segmentSize);
+  }
+
+  /** Zero-fills the next segment one chunk per idle tick; cancelled (and used as is) on roll-over. */
+  private preallocateNext(start: number): void {
+    if (this.preallocation) clearImmediate(this.preallocation.timer);
+    let segment: CommitLogSegment;
+    try {
+      segment = CommitLogSegment.open(this.options.dir, start, this.options.segmentSize, true);
+    } catch (err) {
+      this.options.logger.warn(`cannot preallocate segment at ${start}: ${(err as Error).message}`);
+      return;
+    }
+    const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
+    const step = (): void => {
+      const state = this.preallocation;
+      if (!state) return;
+      const length = Math.min(PREALLOCATE_CHUNK, segment.size - state.filled);
+      try {
+        segment.write(zeros, 0, length, segment.startOffset + state.filled);
+      } catch (err) {
+        this.options.logger.warn(`preallocation of ${segment.path} stopped: ${(err as Error).message}`);
+        this.preallocation = undefined;
+        return;
+      }
+      state.filled += length;
+      if (state.filled < segment.size) state.timer = setImmediate(step);
+      else state.timer.unref();
+    };
+    this.preallocation = { segment, filled: 0, timer: setImmediate(step) };
+  }
+
+  /** Writes staged records to their segment (one pwrite). Throws DiskFullError / StoreIOError. */
+  commit(): void {
+    if (this.stagingLength === 0) return;
+    const segment = this.segmentFor(this.stagingStart);
+    if (!segment) throw new StoreIOError('commit', new Error(`no segment for offset ${this.stagingStart}`));
+    try {
+      segment.write(this.staging, 0, this.stagingLength, this.stagingStart);
+    } catch (err) {
+      // Nothing staged is stored: rewind so the same positions are written again next time.
+      this.writePosition = this.stagingStart;
+      this.stagingLength = 0;
+      throw ioError('write', err);
+    }
+    this.stagingStart += this.stagingLength;
+    this.stagingLength = 0;
+  }
+
+  /** Drops staged, uncommitted records (used when an append batch fails validation midway). */
+  discardStaged(): void {
+    this.writePosition = this.stagingStart;
+    this.stagingLength = 0;
+  }
+
+  /**
+   * fdatasyncs every segment holding bytes in `[from, to)`, one after another, then calls back.
+   * The FlushService guarantees one call in flight.
+   */
+  sync(from: number, to: number, callback: (err: Error | null) => void): void {
+    const pending = this.segments.filter((s) => s.startOffset < to && s.startOffset + s.size > from);
+    const next = (i: number): void => {
+      if (i >= pending.length) return callback(null);
+      pending[i]!.sync((err) => (err ? callback(ioError('fdatasync', err)) : next(i + 1)));
+    };
+    next(0);
+  }
+
+  /** Reads committed bytes `[offset, offset + length)` (which must lie in one segment) into `buf`. */
+  read(buf: Buffer, bufOffset: number, offset: number, length: number): number {
+    const segment = this.segmentFor(offset);
+    if (!segment) return 0;
+    const limit = Math.min(offset + length, segment.startOffset + segment.size, this.stagingStart);
+    if (limit <= offset) return 0;
+    return segment.read(buf, bufOffset, limit - offset, offset);
+  }
+
+  /** Deletes the oldest segment (retention). Never the one being written. */
+  deleteOldest(): CommitLogSegment | undefined {
+    if (this.segments.length <= 1) return undefined;
+    const segment = this.segments[0]!;
+    if (segment.startOffset + segment.size > this.stagingStart) return undefined;
+    this.segments.shift();
+    segment.destroy();
+    return segment;
+  }
+
+  close(): void {
+    if (this.preallocation) {
+      // An unused preallocated segment would only be dropped by the next recovery: drop it now.
+      clearImmediate(this.preallocation.timer);
+      this.preallocation.segment.destroy();
+      this.preallocation = undefined;
+    }
+    for (const s of this.segments) s.close();
+  }
+}

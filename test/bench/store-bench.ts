@@ -1,0 +1,263 @@
+/**
+ * `npm run bench:store` — the store's append throughput next to this machine's own ceilings,
+ * measured in the same run:
+ *   - async: MessageStore (flush every 500 ms) vs a bare `writeSync` loop of 1 KiB records;
+ *   - sync: MessageStore with group commit vs the same 64 appenders doing `writeSync` + one
+ *     in-flight `fdatasync` (the group-commit ceiling), no encoding, no index;
+ *   - peak RSS while appending 2,000,000 records.
+ * Every measurement runs in a fresh child process (no JIT or heap carried over), three rounds,
+ * median reported. Prints a table and one `BENCH {...}` JSON line per result.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageStore, type FlushMode } from '@rocketnest/broker';
+
+const RECORD_SIZE = 1024;
+const APPENDERS = 64;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const COUNT = Number(process.env.BENCH_COUNT ?? 200_000);
+const RSS_COUNT = Number(process.env.BENCH_RSS_COUNT ?? 2_000_000);
+
+type Mode = 'ceiling-write' | 'ceiling-group' | 'store-async' | 'store-sync' | 'rss';
+
+interface RunResult {
+  readonly msgs_s: number;
+  readonly peak_rss_mb: number;
+}
+
+// ------------------------------------------------------------------ child side
+
+function freshDir(): string {
+  return mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'rocketnest-bench-'));
+}
+
+/** A bare writeSync loop of 1 KiB records: what the disk path of Node allows with no work at all. */
+function ceilingWrite(count: number): number {
+  const dir = freshDir();
+  const fd = openSync(join(dir, 'log'), 'w');
+  const record = Buffer.alloc(RECORD_SIZE, 7);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) writeSync(fd, record, 0, RECORD_SIZE, i * RECORD_SIZE);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  return count / seconds;
+}
+
+/**
+ * 64 appenders, each writing a 1 KiB record with writeSync and waiting until an fdatasync covers
+ * it; exactly one fdatasync in flight. The best any fsync-before-ack store can do here.
+ */
+function ceilingGroup(count: number): Promise<number> {
+  const dir = freshDir();
+  const fd = openSync(join(dir, 'log'), 'w');
+  const record = Buffer.alloc(RECORD_SIZE, 7);
+  let written = 0;
+  let synced = 0;
+  let issued = 0;
+  let inFlight = false;
+  let waiters: Array<{ end: number; resolve: () => void }> = [];
+  const kick = (): void => {
+    if (inFlight || written <= synced) return;
+    inFlight = true;
+    const target = written;
+    fdatasync(fd, () => {
+      inFlight = false;
+      synced = target;
+      const ready = waiters.filter((w) => w.end <= synced);
+      waiters = waiters.filter((w) => w.end > synced);
+      for (const w of ready) w.resolve();
+      kick();
+    });
+  };
+  const appendOne = (): Promise<void> => {
+    writeSync(fd, record, 0, RECORD_SIZE, written);
+    written += RECORD_SIZE;
+    const end = written;
+    const p = new Promise<void>((resolve) => waiters.push({ end, resolve }));
+    kick();
+    return p;
+  };
+  const start = process.hrtime.bigint();
+  const appender = async (): Promise<void> => {
+    while (issued < count) {
+      issued++;
+      await appendOne();
+    }
+  };
+  return Promise.all(Array.from({ length: APPENDERS }, appender)).then(() => {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+    return count / seconds;
+  });
+}
+
+async function storeRun(flushMode: FlushMode, count: number, sampleRss: boolean): Promise<RunResult> {
+  const dir = freshDir();
+  const store = await MessageStore.open({
+    dataDir: dir,
+    flushMode,
+    segmentSize: 1024 * 1024 * 1024,
+    retentionIntervalMs: 0,
+    logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
+  });
+  const body = Buffer.alloc(RECORD_SIZE - 200, 120); // ~1 KiB on disk with header, id, tag and key
+  let issued = 0;
+  let peakRss = process.memoryUsage.rss();
+  const sampler = sampleRss
+    ? setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20)
+    : undefined;
+  const start = process.hrtime.bigint();
+  const appender = async (lane: number): Promise<void> => {
+    while (issued < count) {
+      const n = issued++;
+      await store.append({
+        topic: 'bench',
+        queueId: lane % 8,
+        body,
+        messageId: `01BENCH${n.toString(16).padStart(24, '0')}`,
+        tag: n % 2 ? 'odd' : 'even',
+        keys: [`order-${n}`],
+        bornHost: '127.0.0.1:50000',
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: APPENDERS }, (_, lane) => appender(lane)));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (sampler) clearInterval(sampler);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  return { msgs_s: count / seconds, peak_rss_mb: peakRss / (1024 * 1024) };
+}
+
+async function child(mode: Mode): Promise<RunResult> {
+  const rss = (): number => process.resourceUsage().maxRSS / 1024;
+  switch (mode) {
+    case 'ceiling-write':
+      return { msgs_s: ceilingWrite(COUNT), peak_rss_mb: rss() };
+    case 'ceiling-group':
+      return { msgs_s: await ceilingGroup(COUNT), peak_rss_mb: rss() };
+    case 'store-async':
+      return storeRun('async', COUNT, false);
+    case 'store-sync':
+      return storeRun('sync', COUNT, false);
+    case 'rss':
+      return storeRun('async', RSS_COUNT, true);
+  }
+}
+
+// ------------------------------------------------------------------ parent side
+
+function runChild(mode: Mode): RunResult {
+  const self = fileURLToPath(import.meta.url);
+  const out = spawnSync(process.execPath, ['--import', '@swc-node/register/esm-register', self, mode], {
+    encoding: 'utf8',
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (out.status !== 0 || !line)
+    throw new Error(`bench child ${mode} failed (exit ${out.status}): ${out.stdout}`);
+  return JSON.parse(line.slice('RESULT '.length)) as RunResult;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Row {
+  name: string;
+  msgs_s: number;
+  min: number;
+  max: number;
+  ceiling_msgs_s: number;
+  ratio: number;
+  goal: string;
+}
+
+function parent(): void {
+  console.log(
+    `store bench: ${COUNT.toLocaleString()} × ${RECORD_SIZE} B records, ${APPENDERS} appenders, ${ROUNDS} interleaved rounds, ` +
+      `data in ${process.env.BENCH_DIR ?? tmpdir()}`,
+  );
+  const samples: Record<Exclude<Mode, 'rss'>, number[]> = {
+    'ceiling-write': [],
+    'store-async': [],
+    'ceiling-group': [],
+    'store-sync': [],
+  };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const mode of Object.keys(samples) as Array<keyof typeof samples>) {
+      const r = runChild(mode);
+      samples[mode].push(r.msgs_s);
+      console.log(
+        `  round ${round} ${mode.padEnd(14)} ${Math.round(r.msgs_s).toLocaleString().padStart(10)} msg/s`,
+      );
+    }
+  }
+  const row = (name: string, ours: number[], ceiling: number[]): Row => {
+    const m = median(ours);
+    const c = median(ceiling);
+    return {
+      name,
+      msgs_s: m,
+      min: Math.min(...ours),
+      max: Math.max(...ours),
+      ceiling_msgs_s: c,
+      ratio: m / c,
+      goal: '≥ 0.5',
+    };
+  };
+  const rows = [
+    row('store_append_async_1k', samples['store-async'], samples['ceiling-write']),
+    row('store_append_sync_1k_64', samples['store-sync'], samples['ceiling-group']),
+  ];
+  console.log(`\n  measuring peak RSS while appending ${RSS_COUNT.toLocaleString()} records (async)…`);
+  const rss = runChild('rss');
+
+  const fmt = (n: number): string => Math.round(n).toLocaleString();
+  console.log('\n| result | ours msg/s (median) | min – max | ceiling msg/s | ratio | goal |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${fmt(r.msgs_s)} | ${fmt(r.min)} – ${fmt(r.max)} | ${fmt(r.ceiling_msgs_s)} | ${r.ratio.toFixed(2)} | ${r.goal} |`,
+    );
+  }
+  console.log(
+    `| peak RSS, ${RSS_COUNT.toLocaleString()} appends | ${rss.peak_rss_mb.toFixed(0)} MB | | | | < 200 MB |`,
+  );
+  console.log(
+    `(ceilings: async = bare writeSync loop; sync = 64 appenders, writeSync + one in-flight fdatasync)\n`,
+  );
+  for (const r of rows) {
+    console.log(
+      `BENCH ${JSON.stringify({ name: r.name, msgs_s: Math.round(r.msgs_s), ceiling_msgs_s: Math.round(r.ceiling_msgs_s), ratio: Number(r.ratio.toFixed(3)) })}`,
+    );
+  }
+  console.log(
+    `BENCH ${JSON.stringify({ name: 'store_peak_rss_2m', msgs_s: Math.round(rss.msgs_s), peak_rss_mb: Number(rss.peak_rss_mb.toFixed(1)), ratio: Number((200 / rss.peak_rss_mb).toFixed(3)) })}`,
+  );
+}
+
+const mode = process.argv[2] as Mode | undefined;
+if (mode) {
+  child(mode).then(
+    (r) => {
+      console.log(`RESULT ${JSON.stringify(r)}`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+} else {
+  parent();
+}
