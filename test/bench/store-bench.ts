@@ -155,7 +155,9 @@ async function child(mode: Mode): Promise<RunResult> {
 
 function runChild(mode: Mode): RunResult {
   const self = fileURLToPath(import.meta.url);
-  const out = spawnSync(process.execPath, ['--import', '@swc-node/register/esm-register', self, mode], {
+  // Normally run compiled (npm run bench:store); from source, children need the TS loader too.
+  const loader = self.endsWith('.ts') ? ['--import', '@swc-node/register/esm-register'] : [];
+  const out = spawnSync(process.execPath, [...loader, self, mode], {
     encoding: 'utf8',
     env: process.env,
     stdio: ['ignore', 'pipe', 'inherit'],

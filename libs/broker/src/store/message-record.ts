@@ -15,6 +15,7 @@ import {
   MAX_STORED_TOPIC_BYTES,
 } from './limits.js';
 import { readUInt64, writeUInt64 } from './uint64.js';
+import { utf8Length, writeUtf8 } from './utf8.js';
 
 /**
  * One commit-log record, big-endian, in the spirit of RocketMQ's MessageExtEncoder but reordered
@@ -202,7 +203,7 @@ function decodeHost(buf: Buffer, pos: number, v6: boolean): string {
 }
 
 function pairBytes(key: string, value: string): number {
-  return 4 + Buffer.byteLength(key) + Buffer.byteLength(value);
+  return 4 + utf8Length(key) + utf8Length(value);
 }
 
 /**
@@ -213,7 +214,7 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
   const { topic, body, queueId } = message;
   if (!Number.isInteger(queueId) || queueId < 0 || queueId > 0xffff) throw new IllegalQueueIdError(queueId);
   if (topic.length === 0) throw new IllegalTopicError(topic, 'blank');
-  const topicBytes = Buffer.byteLength(topic);
+  const topicBytes = utf8Length(topic);
   if (topicBytes > MAX_STORED_TOPIC_BYTES)
     throw new IllegalTopicError(topic, `longer than ${MAX_STORED_TOPIC_BYTES} bytes`);
   if (body.length > MAX_BODY_SIZE) throw new MessageBodyTooLargeError(body.length, MAX_BODY_SIZE);
@@ -270,10 +271,10 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
 }
 
 function writePair(buf: Buffer, pos: number, key: string, value: string): number {
-  const keyLen = buf.write(key, pos + 2);
+  const keyLen = writeUtf8(buf, key, pos + 2);
   buf.writeUInt16BE(keyLen, pos);
   pos += 2 + keyLen;
-  const valueLen = buf.write(value, pos + 2);
+  const valueLen = writeUtf8(buf, value, pos + 2);
   buf.writeUInt16BE(valueLen, pos);
   return pos + 2 + valueLen;
 }
@@ -314,7 +315,7 @@ export function writeRecord(
   pos += measured.bornHost.copy(buf, pos);
   pos += placement.storeHost.copy(buf, pos);
   buf.writeUInt8(measured.topicBytes, pos);
-  pos += 1 + buf.write(m.topic, pos + 1);
+  pos += 1 + writeUtf8(buf, m.topic, pos + 1);
   buf.writeUInt16BE(measured.propertiesBytes, pos);
   pos += 2;
 

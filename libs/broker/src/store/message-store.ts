@@ -111,13 +111,31 @@ export interface RecoveryReport {
   readonly durationMs: number;
 }
 
-interface PendingAppend {
-  readonly request: DispatchRequest;
-  readonly end: number;
-  readonly deadline: number;
-  /** Replaced by a no-op once the caller was told FLUSH_DISK_TIMEOUT. */
-  resolve: (result: AppendResult) => void;
-  reject: (err: Error) => void;
+/**
+ * One append between staging and acknowledgement. It is at once the dispatch request and the
+ * append result (one allocation per message instead of four on the hot path).
+ */
+class PendingAppend implements DispatchRequest, AppendResult {
+  constructor(
+    readonly topic: string,
+    readonly queueId: number,
+    readonly queueOffset: number,
+    readonly physicalOffset: number,
+    readonly size: number,
+    readonly tagsCode: number,
+    readonly storeTimestamp: number,
+    readonly messageId: string,
+    readonly keys: readonly string[],
+    readonly sysFlag: number,
+    readonly deadline: number,
+    /** Replaced by a no-op once the caller was told FLUSH_DISK_TIMEOUT. */
+    public resolve: (result: AppendResult) => void,
+    public reject: (err: Error) => void,
+  ) {}
+
+  get end(): number {
+    return this.physicalOffset + this.size;
+  }
 }
 
 type Listener = (requests: readonly DispatchRequest[]) => void;
@@ -144,7 +162,11 @@ export class MessageStore {
   private readonly flusher: FlushService;
   private readonly retention: RetentionService;
   /** Next queue offset per `topic\u0000queueId`, seeded lazily from the consume queue. */
-  private readonly queueOffsets = new Map<string, number>();
+  private readonly queueOffsets = new Map<string, number[]>();
+  private readonly syncFlushTimeoutMs: number;
+  private batchTimestamp = 0;
+  /** First record whose queue/index entries could not be written this run (Infinity: none). */
+  private derivedGapFrom = Infinity;
   /** Encoded in staging, not yet written. */
   private staged: PendingAppend[] = [];
   /** Written, waiting for fdatasync (sync mode only). */
@@ -163,6 +185,7 @@ export class MessageStore {
 
   constructor(private readonly options: MessageStoreOptions) {
     this.flushMode = options.flushMode ?? 'async';
+    this.syncFlushTimeoutMs = options.syncFlushTimeoutMs ?? SYNC_FLUSH_TIMEOUT_MS;
     this.logger = options.logger ?? consoleStoreLogger;
     mkdirSync(options.dataDir, { recursive: true });
     this.commitLog = new CommitLog({
@@ -388,10 +411,12 @@ export class MessageStore {
     reject: (e: Error) => void,
   ): void {
     const m = measured.message;
-    const queueKey = m.topic + '\u0000' + m.queueId;
-    let queueOffset = this.queueOffsets.get(queueKey);
-    if (queueOffset === undefined) queueOffset = this.consumeQueues.find(m.topic, m.queueId)?.maxOffset ?? 0;
-    const storeTimestamp = Date.now();
+    let offsets = this.queueOffsets.get(m.topic);
+    if (offsets === undefined) this.queueOffsets.set(m.topic, (offsets = []));
+    const queueOffset = offsets[m.queueId] ?? this.consumeQueues.find(m.topic, m.queueId)?.maxOffset ?? 0;
+    // One clock read per batch: appends of one event-loop turn are microseconds apart.
+    if (!this.commitScheduled) this.batchTimestamp = Date.now();
+    const storeTimestamp = this.batchTimestamp;
     let position;
     try {
       position = this.commitLog.append(measured, queueOffset, storeTimestamp);
@@ -401,25 +426,24 @@ export class MessageStore {
       reject(err as Error);
       return;
     }
-    this.queueOffsets.set(queueKey, queueOffset + 1);
-    this.staged.push({
-      request: {
-        topic: m.topic,
-        queueId: m.queueId,
+    offsets[m.queueId] = queueOffset + 1;
+    this.staged.push(
+      new PendingAppend(
+        m.topic,
+        m.queueId,
         queueOffset,
-        physicalOffset: position.physicalOffset,
-        size: position.size,
-        tagsCode: tagHash(m.tag),
+        position.physicalOffset,
+        position.size,
+        tagHash(m.tag),
         storeTimestamp,
-        messageId: m.messageId,
-        keys: m.keys ?? [],
-        sysFlag: m.sysFlag ?? 0,
-      },
-      end: position.physicalOffset + position.size,
-      deadline: storeTimestamp + (this.options.syncFlushTimeoutMs ?? SYNC_FLUSH_TIMEOUT_MS),
-      resolve,
-      reject,
-    });
+        m.messageId,
+        m.keys ?? NO_KEYS,
+        m.sysFlag ?? 0,
+        storeTimestamp + this.syncFlushTimeoutMs,
+        resolve,
+        reject,
+      ),
+    );
     if (!this.commitScheduled) {
       this.commitScheduled = true;
       setImmediate(() => this.commitStaged());
@@ -441,7 +465,7 @@ export class MessageStore {
     }
     if (this.flushMode === 'async') {
       this.dispatch(batch);
-      for (const p of batch) p.resolve(resultOf(p.request));
+      for (const p of batch) p.resolve(p);
       return;
     }
     for (const p of batch) this.unflushed.push(p);
@@ -459,8 +483,8 @@ export class MessageStore {
 
   private rewindQueueOffsets(batch: readonly PendingAppend[]): void {
     for (let i = batch.length - 1; i >= 0; i--) {
-      const r = batch[i]!.request;
-      this.queueOffsets.set(r.topic + '\u0000' + r.queueId, r.queueOffset);
+      const r = batch[i]!;
+      this.queueOffsets.get(r.topic)![r.queueId] = r.queueOffset;
     }
   }
 
@@ -483,7 +507,7 @@ export class MessageStore {
       }
     }
     this.dispatch(done);
-    for (const p of done) p.resolve(resultOf(p.request));
+    for (const p of done) p.resolve(p);
   }
 
   /** RocketMQ's FLUSH_DISK_TIMEOUT: the append was written, its durability is not confirmed. */
@@ -492,7 +516,7 @@ export class MessageStore {
     const queue = this.unflushed;
     const head = queue[this.unflushedHead];
     if (!head || head.deadline > now) return;
-    const timeout = this.options.syncFlushTimeoutMs ?? SYNC_FLUSH_TIMEOUT_MS;
+    const timeout = this.syncFlushTimeoutMs;
     // Waiters stay queued (the flush may still succeed and must dispatch them); only the caller is told.
     for (let i = this.unflushedHead; i < queue.length && queue[i]!.deadline <= now; i++) {
       const p = queue[i]!;
@@ -511,19 +535,30 @@ export class MessageStore {
     for (const p of waiting) p.reject(err);
   }
 
+  /**
+   * Makes records visible: consume-queue and index entries, then listeners. A failure here (disk
+   * full while a queue or index file grows) must not lose the batch or escape the event loop: the
+   * record is in the commit log already, so it is logged, dispatching goes on, and the checkpoint
+   * stops vouching for anything past the first failed record, so the next start re-dispatches it.
+   */
   private dispatch(batch: readonly PendingAppend[]): void {
-    const requests = batch.map((p) => p.request);
-    for (const r of requests) this.dispatchOne(r);
-    this.consumeQueues.commit();
-    this.index.commit();
-    const last = requests[requests.length - 1];
-    if (last) {
-      this.dispatchedEnd = last.physicalOffset + last.size;
-      this.lastDispatchTimestamp = last.storeTimestamp;
+    for (const r of batch) this.dispatchOne(r);
+    try {
+      this.consumeQueues.commit();
+    } catch (err) {
+      this.derivedWriteFailed(batch[0]!, err);
     }
+    try {
+      this.index.commit();
+    } catch (err) {
+      this.derivedWriteFailed(batch[0]!, err);
+    }
+    const last = batch[batch.length - 1]!;
+    this.dispatchedEnd = last.physicalOffset + last.size;
+    this.lastDispatchTimestamp = last.storeTimestamp;
     for (const l of this.listeners) {
       try {
-        l(requests);
+        l(batch);
       } catch (err) {
         this.logger.error(`dispatch listener failed: ${(err as Error).message}`);
       }
@@ -531,8 +566,25 @@ export class MessageStore {
   }
 
   private dispatchOne(request: DispatchRequest): void {
-    this.consumeQueues.put(request);
-    this.index.put(request);
+    try {
+      this.consumeQueues.put(request);
+    } catch (err) {
+      this.derivedWriteFailed(request, err);
+    }
+    try {
+      this.index.put(request);
+    } catch (err) {
+      this.derivedWriteFailed(request, err);
+    }
+  }
+
+  private derivedWriteFailed(request: DispatchRequest, err: unknown): void {
+    if (request.physicalOffset >= this.derivedGapFrom) return;
+    this.derivedGapFrom = request.physicalOffset;
+    this.logger.error(
+      `could not write consume-queue/index entries for the record at ${request.physicalOffset}: ` +
+        `${(err as Error).message}; they will be rebuilt from the commit log at the next start`,
+    );
   }
 
   // ---------------------------------------------------------------- reads
@@ -748,8 +800,7 @@ export class MessageStore {
   /** Removes a topic's consume queues (its records age out of the commit log with retention). */
   deleteTopic(topic: string): void {
     this.consumeQueues.deleteTopic(topic);
-    for (const key of [...this.queueOffsets.keys()])
-      if (key.startsWith(topic + '\u0000')) this.queueOffsets.delete(key);
+    this.queueOffsets.delete(topic);
   }
 
   get stats(): {
@@ -800,7 +851,7 @@ export class MessageStore {
     if (flushed >= dispatched) this.lastFlushedTimestamp = dispatchTimestamp;
     const state: CheckpointState = {
       commitLogFlushedOffset: flushed,
-      dispatchedOffset: Math.min(dispatched, flushed),
+      dispatchedOffset: Math.min(dispatched, flushed, this.derivedGapFrom),
       physicMsgTimestamp: this.lastFlushedTimestamp,
       logicsMsgTimestamp: dispatchTimestamp,
       indexMsgTimestamp: dispatchTimestamp,
@@ -820,29 +871,33 @@ export class MessageStore {
     this.commitStaged();
     await this.flusher.drain();
     this.flusher.stop();
-    if (!this.failure) this.writeCheckpoint();
+    // A failed final checkpoint (disk full, I/O error) must not keep descriptors open: the commit
+    // log is already durable, so we close everything and leave the abort marker, which makes the
+    // next start run crash recovery and rebuild whatever the checkpoint could not vouch for.
+    let clean = !this.failure;
+    const attempt = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        clean = false;
+        this.logger.error(
+          `${what} failed during close: ${(err as Error).message}; the next start will recover`,
+        );
+      }
+    };
+    if (clean) attempt('final checkpoint', () => this.writeCheckpoint());
     this.state = 'closed';
-    this.consumeQueues.close();
-    this.index.close();
-    this.commitLog.close();
-    this.checkpoint.close();
-    if (!this.failure) this.abortMarker.release();
+    attempt('closing consume queues', () => this.consumeQueues.close());
+    attempt('closing the index', () => this.index.close());
+    attempt('closing the commit log', () => this.commitLog.close());
+    attempt('closing the checkpoint', () => this.checkpoint.close());
+    if (clean) this.abortMarker.release();
   }
 }
 
 function noop(): void {}
 
-function resultOf(r: DispatchRequest): AppendResult {
-  return {
-    messageId: r.messageId,
-    topic: r.topic,
-    queueId: r.queueId,
-    queueOffset: r.queueOffset,
-    physicalOffset: r.physicalOffset,
-    size: r.size,
-    storeTimestamp: r.storeTimestamp,
-  };
-}
+const NO_KEYS: readonly string[] = [];
 
 /** Most bytes one coalesced read may span. */
 const MAX_RUN_BYTES = 1024 * 1024;
