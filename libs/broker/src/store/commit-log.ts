@@ -38,12 +38,6 @@ const STAGING_SIZE = 8 * 1024 * 1024;
 /** Zero-fill chunk for preallocation; one chunk per idle tick keeps the event loop responsive. */
 const PREALLOCATE_CHUNK = 1024 * 1024;
 
-/** Where an append landed. */
-export interface AppendPosition {
-  readonly physicalOffset: number;
-  readonly size: number;
-}
-
 function ioError(operation: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOSPC' || code === 'EDQUOT' ? new DiskFullError(err) : new StoreIOError(operation, err);
@@ -164,7 +158,8 @@ export class CommitLog {
    * Reserves space for one record and encodes it into the staging buffer. Synchronous and
    * allocation-free apart from the record itself; `commit()` later writes the batch.
    */
-  append(measured: MeasuredRecord, queueOffset: number, storeTimestamp: number): AppendPosition {
+  /** Returns the record's physical offset (its size is `measured.totalSize`). */
+  append(measured: MeasuredRecord, queueOffset: number, storeTimestamp: number): number {
     const size = measured.totalSize;
     const segmentSize = this.options.segmentSize;
     if (size + BLANK_RECORD_SIZE > segmentSize) {
@@ -196,7 +191,7 @@ export class CommitLog {
     });
     this.stagingLength += size;
     this.writePosition = offset + size;
-    return { physicalOffset: offset, size };
+    return offset;
   }
 
   private reserveStaging(size: number): void {

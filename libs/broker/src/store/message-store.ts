@@ -165,6 +165,8 @@ export class MessageStore {
   private readonly queueOffsets = new Map<string, number[]>();
   private readonly syncFlushTimeoutMs: number;
   private batchTimestamp = 0;
+  /** Records dispatched since queue and index staging was last written. */
+  private uncommittedDerived = 0;
   /** First record whose queue/index entries could not be written this run (Infinity: none). */
   private derivedGapFrom = Infinity;
   /** Encoded in staging, not yet written. */
@@ -417,9 +419,9 @@ export class MessageStore {
     // One clock read per batch: appends of one event-loop turn are microseconds apart.
     if (!this.commitScheduled) this.batchTimestamp = Date.now();
     const storeTimestamp = this.batchTimestamp;
-    let position;
+    let physicalOffset: number;
     try {
-      position = this.commitLog.append(measured, queueOffset, storeTimestamp);
+      physicalOffset = this.commitLog.append(measured, queueOffset, storeTimestamp);
     } catch (err) {
       // A roll-over commit failed: everything staged before is lost with it.
       this.failStaged(err as Error);
@@ -432,8 +434,8 @@ export class MessageStore {
         m.topic,
         m.queueId,
         queueOffset,
-        position.physicalOffset,
-        position.size,
+        physicalOffset,
+        measured.totalSize,
         tagHash(m.tag),
         storeTimestamp,
         m.messageId,
@@ -543,16 +545,11 @@ export class MessageStore {
    */
   private dispatch(batch: readonly PendingAppend[]): void {
     for (const r of batch) this.dispatchOne(r);
-    try {
-      this.consumeQueues.commit();
-    } catch (err) {
-      this.derivedWriteFailed(batch[0]!, err);
-    }
-    try {
-      this.index.commit();
-    } catch (err) {
-      this.derivedWriteFailed(batch[0]!, err);
-    }
+    // Queue and index entries are read from their staging buffers until written, so they are
+    // written in chunks (here, when a queue's or the index's staging fills, and at checkpoints)
+    // rather than with several small pwrites per event-loop turn.
+    this.uncommittedDerived += batch.length;
+    if (this.uncommittedDerived >= DERIVED_COMMIT_EVERY) this.commitDerived(batch[0]!);
     const last = batch[batch.length - 1]!;
     this.dispatchedEnd = last.physicalOffset + last.size;
     this.lastDispatchTimestamp = last.storeTimestamp;
@@ -562,6 +559,20 @@ export class MessageStore {
       } catch (err) {
         this.logger.error(`dispatch listener failed: ${(err as Error).message}`);
       }
+    }
+  }
+
+  private commitDerived(first: DispatchRequest): void {
+    this.uncommittedDerived = 0;
+    try {
+      this.consumeQueues.commit();
+    } catch (err) {
+      this.derivedWriteFailed(first, err);
+    }
+    try {
+      this.index.commit();
+    } catch (err) {
+      this.derivedWriteFailed(first, err);
     }
   }
 
@@ -898,6 +909,12 @@ export class MessageStore {
 function noop(): void {}
 
 const NO_KEYS: readonly string[] = [];
+
+/**
+ * Bound on dispatched records whose queue/index entries are only staged in memory (≈ 20 B + 40 B
+ * each); a chunk this size is written with one pwrite per touched file.
+ */
+const DERIVED_COMMIT_EVERY = 16_384;
 
 /** Most bytes one coalesced read may span. */
 const MAX_RUN_BYTES = 1024 * 1024;
