@@ -26,6 +26,9 @@ type Mode = 'ceiling-write' | 'ceiling-group' | 'store-async' | 'store-sync' | '
 interface RunResult {
   readonly msgs_s: number;
   readonly peak_rss_mb: number;
+  /** CPU microseconds per message, user and kernel, for the whole child (diagnostics). */
+  readonly user_us?: number;
+  readonly sys_us?: number;
 }
 
 // ------------------------------------------------------------------ child side
@@ -136,6 +139,14 @@ async function storeRun(flushMode: FlushMode, count: number, sampleRss: boolean)
 }
 
 async function child(mode: Mode): Promise<RunResult> {
+  const before = process.cpuUsage();
+  const result = await measure(mode);
+  const cpu = process.cpuUsage(before);
+  const count = mode === 'rss' ? RSS_COUNT : COUNT;
+  return { ...result, user_us: cpu.user / count, sys_us: cpu.system / count };
+}
+
+async function measure(mode: Mode): Promise<RunResult> {
   const rss = (): number => process.resourceUsage().maxRSS / 1024;
   switch (mode) {
     case 'ceiling-write':

@@ -7,6 +7,7 @@ import {
   BLANK_RECORD_SIZE,
   encodeHost,
   type MeasuredRecord,
+  recordBuffer,
   writeBlank,
   writeRecord,
 } from './message-record.js';
@@ -54,6 +55,7 @@ function ioError(operation: string, err: unknown): Error {
 export class CommitLog {
   private readonly segments: CommitLogSegment[] = [];
   private readonly staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
+  private readonly stagingTarget = recordBuffer(this.staging);
   private stagingStart = 0;
   private stagingLength = 0;
   private writePosition = 0;
@@ -183,7 +185,7 @@ export class CommitLog {
     }
     this.reserveStaging(size);
     this.ensureSegment(offset);
-    writeRecord(this.staging, this.stagingLength, measured, {
+    writeRecord(this.stagingTarget, this.stagingLength, measured, {
       physicalOffset: offset,
       queueOffset,
       storeTimestamp,

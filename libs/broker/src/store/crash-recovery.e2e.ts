@@ -165,7 +165,9 @@ describe('store crash recovery with real processes', () => {
       for (const ack of acked) {
         // Queue offsets are dense (checked below), so a message's offset is its index.
         expectIdentical(byQueue.get(ack.queueId)![ack.queueOffset], ack.n);
-        expect(store.queryByMessageId(`MSG-${ack.n}`).map((m) => m.queueOffset)).toContain(ack.queueOffset);
+        expect((await store.queryByMessageId(`MSG-${ack.n}`)).map((m) => m.queueOffset)).toContain(
+          ack.queueOffset,
+        );
       }
       // Queue offsets are dense: no holes and no duplicates after five recoveries.
       for (const messages of byQueue.values()) {
@@ -196,7 +198,8 @@ describe('store crash recovery with real processes', () => {
       const report = store.recoveryReport!;
       expect(report.truncated?.file).toBe(path);
       expect(logs.join('\n')).toMatch(/truncated torn tail of .*0{5}\d* at file offset \d+/);
-      const survivors = acks.filter((a) => store.queryByMessageId(`MSG-${a.n}`).length > 0);
+      const found = await Promise.all(acks.map((a) => store.queryByMessageId(`MSG-${a.n}`)));
+      const survivors = found.filter((hits) => hits.length > 0);
       expect(survivors.length).toBe(acks.length - 1);
       for (let q = 0; q < CRASH_QUEUES; q++) {
         const { messages } = readQueue(store, q);
@@ -210,7 +213,7 @@ describe('store crash recovery with real processes', () => {
     const again = await openStore(dataDir);
     expect(again.recoveryReport?.abnormal).toBe(false);
     expect(again.recoveryReport?.truncated).toBeUndefined();
-    expectIdentical(again.queryByMessageId('MSG-999')[0], 999);
+    expectIdentical((await again.queryByMessageId('MSG-999'))[0], 999);
     await again.close();
   }, 60_000);
 
@@ -223,7 +226,7 @@ describe('store crash recovery with real processes', () => {
     try {
       expect(store.recoveryReport!.truncated?.fileOffset).toBe(sizeBefore);
       expect(statSync(path).size).toBe(sizeBefore);
-      for (const a of acks) expectIdentical(store.queryByMessageId(`MSG-${a.n}`)[0], a.n);
+      for (const a of acks) expectIdentical((await store.queryByMessageId(`MSG-${a.n}`))[0], a.n);
     } finally {
       await store.close();
     }
@@ -233,7 +236,7 @@ describe('store crash recovery with real processes', () => {
     const acks = await crashAfter(40);
     const { path, start } = lastSegment(dataDir);
     const verify = await openStore(dataDir);
-    const last = verify.queryByMessageId(`MSG-${acks[acks.length - 1]!.n}`)[0]!;
+    const last = (await verify.queryByMessageId(`MSG-${acks[acks.length - 1]!.n}`))[0]!;
     await verify.close();
     const fileOffset = last.physicalOffset - start;
     expect(fileOffset + last.size).toBe(statSync(path).size);
@@ -246,9 +249,10 @@ describe('store crash recovery with real processes', () => {
     const store = await openStore(dataDir);
     try {
       expect(store.recoveryReport!.truncated?.physicalOffset).toBe(last.physicalOffset);
-      expect(store.queryByMessageId(last.messageId)).toEqual([]);
+      expect(await store.queryByMessageId(last.messageId)).toEqual([]);
       for (const a of acks)
-        if (`MSG-${a.n}` !== last.messageId) expectIdentical(store.queryByMessageId(`MSG-${a.n}`)[0], a.n);
+        if (`MSG-${a.n}` !== last.messageId)
+          expectIdentical((await store.queryByMessageId(`MSG-${a.n}`))[0], a.n);
     } finally {
       await store.close();
     }
@@ -257,7 +261,7 @@ describe('store crash recovery with real processes', () => {
   it('a flipped bit in an acknowledged record is reported with file and offset, never served, and later records still are', async () => {
     const acks = await crashAfter(60);
     const probe = await openStore(dataDir);
-    const victim = probe.queryByMessageId(`MSG-${acks[20]!.n}`)[0]!;
+    const victim = (await probe.queryByMessageId(`MSG-${acks[20]!.n}`))[0]!;
     await probe.close();
     const segmentStart = victim.physicalOffset - (victim.physicalOffset % SEGMENT);
     const file = join(dataDir, 'commitlog', offsetFileName(segmentStart));
@@ -280,7 +284,7 @@ describe('store crash recovery with real processes', () => {
         true,
       );
       expect(messages.find((m) => m.messageId === victim.messageId)).toBeUndefined();
-      expect(store.queryByMessageId(victim.messageId)).toEqual([]);
+      expect(await store.queryByMessageId(victim.messageId)).toEqual([]);
       const laterInQueue = acks.filter(
         (a) => a.queueId === victim.queueId && a.queueOffset > victim.queueOffset,
       );

@@ -11,7 +11,7 @@ import {
 import { StatusCode } from '../status-code.js';
 import { type StoreLogger } from './dispatch-request.js';
 import { DiskFullError, StoreError, StoreIOError } from './errors.js';
-import { readUInt64, writeUInt64 } from './uint64.js';
+import { readUInt64, setUint64, writeUInt64 } from './uint64.js';
 
 /**
  * One index file, in the layout of RocketMQ's IndexFile (PERFORMANCE.md §(d) 3), big-endian:
@@ -266,6 +266,8 @@ export class IndexFile {
   private dirtyPages: Uint8Array | undefined;
   private slotsDirty = false;
   private staging: Buffer | undefined;
+  private slotsView: DataView | undefined;
+  private stagingView: DataView | undefined;
   /** Entries/slots written since the last fdatasync. */
   private dataDirty = false;
   /** In-memory header differs from the one on disk. */
@@ -469,6 +471,9 @@ export class IndexFile {
     this.slots = slots;
     this.dirtyPages = new Uint8Array(Math.ceil(slots.length / SLOT_PAGE_BYTES));
     this.staging = Buffer.allocUnsafe(INDEX_STAGE_ENTRIES * INDEX_ENTRY_SIZE);
+    // The append path writes through DataViews: ~8× cheaper than Buffer's read/write methods.
+    this.slotsView = new DataView(slots.buffer, slots.byteOffset, slots.byteLength);
+    this.stagingView = new DataView(this.staging.buffer, this.staging.byteOffset, this.staging.byteLength);
     this.committed = this.count;
   }
 
@@ -606,11 +611,13 @@ export class IndexFile {
     }
     const slotPos = ((hash >>> 0) % this.slotCount) * INDEX_SLOT_SIZE;
     const pos = (n - this.committed - 1) * INDEX_ENTRY_SIZE;
-    staging.writeInt32BE(hash | 0, pos + Entry.KEY_HASH);
-    writeUInt64(staging, physicalOffset, pos + Entry.PHY_OFFSET);
-    staging.writeInt32BE(timeDiffSeconds(storeTimestamp, this.beginTs), pos + Entry.TIME_DIFF);
-    staging.writeUInt32BE(slots.readUInt32BE(slotPos), pos + Entry.PREV_INDEX);
-    slots.writeUInt32BE(n, slotPos);
+    const entry = this.stagingView!;
+    const slotTable = this.slotsView!;
+    entry.setInt32(pos + Entry.KEY_HASH, hash | 0);
+    setUint64(entry, pos + Entry.PHY_OFFSET, physicalOffset);
+    entry.setInt32(pos + Entry.TIME_DIFF, timeDiffSeconds(storeTimestamp, this.beginTs));
+    entry.setUint32(pos + Entry.PREV_INDEX, slotTable.getUint32(slotPos));
+    slotTable.setUint32(slotPos, n);
     this.dirtyPages![(slotPos / SLOT_PAGE_BYTES) | 0] = 1;
     this.slotsDirty = true;
     this.headerDirty = true;

@@ -39,6 +39,20 @@ export interface IndexServiceOptions {
   maxOpenFiles?: number;
 }
 
+/**
+ * Calls `visit` with the index hash of each thing a record is found by: its message id and each
+ * distinct non-empty key (scoped by topic).
+ */
+export function forEachIndexHash(request: DispatchRequest, visit: (hash: number) => void): void {
+  if (request.messageId.length > 0) visit(hashIndexKey(indexKeyForMessageId(request.messageId)));
+  const keys = request.keys;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key.length === 0 || keys.indexOf(key) < i) continue;
+    visit(hashTopicKey(request.topic, key));
+  }
+}
+
 /** Default of `maxOpenFiles`: a few hundred MB to GBs of index stay one pread away, far below fd limits. */
 export const DEFAULT_MAX_OPEN_INDEX_FILES = 64;
 
@@ -170,19 +184,20 @@ export class IndexService {
    */
   put(request: DispatchRequest): void {
     this.assertOpen();
-    const physicalOffset = request.physicalOffset;
+    if (request.physicalOffset < this.maxPhy) return;
+    forEachIndexHash(request, (hash) => this.putHash(hash, request.physicalOffset, request.storeTimestamp));
+    if (request.physicalOffset > this.maxPhy) this.maxPhy = request.physicalOffset;
+  }
+
+  /**
+   * `put` for keys hashed elsewhere (the index thread receives hashes, not strings): all hashes of
+   * one record carry its offset, in commit-log order, with the same skip rule as `put`.
+   */
+  putHashed(hash: number, physicalOffset: number, timestamp: number): void {
+    this.assertOpen();
     if (physicalOffset < this.maxPhy) return;
-    const timestamp = request.storeTimestamp;
-    if (request.messageId.length > 0) {
-      this.putHash(hashIndexKey(indexKeyForMessageId(request.messageId)), physicalOffset, timestamp);
-    }
-    const keys = request.keys;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      if (key.length === 0 || keys.indexOf(key) < i) continue;
-      this.putHash(hashTopicKey(request.topic, key), physicalOffset, timestamp);
-    }
-    if (physicalOffset > this.maxPhy) this.maxPhy = physicalOffset;
+    this.putHash(hash, physicalOffset, timestamp);
+    this.maxPhy = physicalOffset;
   }
 
   private putHash(hash: number, physicalOffset: number, timestamp: number): void {

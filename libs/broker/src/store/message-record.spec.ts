@@ -10,6 +10,7 @@ import {
   SysFlag,
   writeBlank,
   writeRecord,
+  recordBuffer,
   type MessageToStore,
 } from './message-record.js';
 import { MAX_BODY_SIZE, MAX_PROPERTIES_COUNT, MAX_PROPERTIES_SIZE } from './limits.js';
@@ -20,7 +21,7 @@ const storeHost = encodeHost('10.0.0.7:8081');
 function encode(message: MessageToStore, physicalOffset = 4096, queueOffset = 7): Buffer {
   const measured = measureRecord(message, storeHost.length);
   const buf = Buffer.alloc(measured.totalSize);
-  writeRecord(buf, 0, measured, {
+  writeRecord(recordBuffer(buf), 0, measured, {
     physicalOffset,
     queueOffset,
     storeTimestamp: 1_700_000_000_123,

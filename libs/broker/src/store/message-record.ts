@@ -14,7 +14,7 @@ import {
   MAX_PROPERTIES_SIZE,
   MAX_STORED_TOPIC_BYTES,
 } from './limits.js';
-import { readUInt64, writeUInt64 } from './uint64.js';
+import { readUInt64, setUint64 } from './uint64.js';
 import { utf8Length, writeUtf8 } from './utf8.js';
 
 /**
@@ -270,12 +270,26 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
   return { message, totalSize, topicBytes, propertiesBytes, bornHost };
 }
 
-function writePair(buf: Buffer, pos: number, key: string, value: string): number {
-  const keyLen = writeUtf8(buf, key, pos + 2);
-  buf.writeUInt16BE(keyLen, pos);
+/**
+ * A buffer with a DataView over the same memory. Encoders write numbers through the view: V8
+ * inlines DataView accesses, which here cost ~1.3 ns against ~10.6 ns for `Buffer#writeUInt32BE`,
+ * and a record has two dozen of them.
+ */
+export interface RecordBuffer {
+  readonly bytes: Buffer;
+  readonly view: DataView;
+}
+
+export function recordBuffer(bytes: Buffer): RecordBuffer {
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+function writePair(target: RecordBuffer, pos: number, key: string, value: string): number {
+  const keyLen = writeUtf8(target.bytes, key, pos + 2);
+  target.view.setUint16(pos, keyLen);
   pos += 2 + keyLen;
-  const valueLen = writeUtf8(buf, value, pos + 2);
-  buf.writeUInt16BE(valueLen, pos);
+  const valueLen = writeUtf8(target.bytes, value, pos + 2);
+  target.view.setUint16(pos, valueLen);
   return pos + 2 + valueLen;
 }
 
@@ -289,34 +303,37 @@ export interface RecordPlacement {
 
 /** Writes a measured record at `pos`; the buffer must hold `measured.totalSize` bytes from there. */
 export function writeRecord(
-  buf: Buffer,
+  target: RecordBuffer,
   pos: number,
   measured: MeasuredRecord,
   placement: RecordPlacement,
 ): void {
+  const { bytes, view } = target;
   const m = measured.message;
   const start = pos;
   let sysFlag = (m.sysFlag ?? 0) & ~(SysFlag.BORN_HOST_V6 | SysFlag.STORE_HOST_V6);
   if (measured.bornHost.length === HOST_V6_BYTES) sysFlag |= SysFlag.BORN_HOST_V6;
   if (placement.storeHost.length === HOST_V6_BYTES) sysFlag |= SysFlag.STORE_HOST_V6;
 
-  buf.writeUInt32BE(measured.totalSize, start + Field.TOTAL_SIZE);
-  buf.writeUInt32BE(MESSAGE_MAGIC, start + Field.MAGIC);
-  buf.writeUInt32BE(m.queueId, start + Field.QUEUE_ID);
-  buf.writeInt32BE(m.flag ?? 0, start + Field.FLAG);
-  writeUInt64(buf, placement.queueOffset, start + Field.QUEUE_OFFSET);
-  writeUInt64(buf, placement.physicalOffset, start + Field.PHYSICAL_OFFSET);
-  buf.writeInt32BE(sysFlag, start + Field.SYS_FLAG);
-  writeUInt64(buf, m.bornTimestamp ?? placement.storeTimestamp, start + Field.BORN_TIMESTAMP);
-  writeUInt64(buf, placement.storeTimestamp, start + Field.STORE_TIMESTAMP);
-  buf.writeUInt32BE(m.reconsumeTimes ?? 0, start + Field.RECONSUME_TIMES);
-  writeUInt64(buf, m.preparedTransactionOffset ?? 0, start + Field.PREPARED_TX_OFFSET);
+  view.setUint32(start + Field.TOTAL_SIZE, measured.totalSize);
+  view.setUint32(start + Field.MAGIC, MESSAGE_MAGIC);
+  view.setUint32(start + Field.QUEUE_ID, m.queueId);
+  view.setInt32(start + Field.FLAG, m.flag ?? 0);
+  setUint64(view, start + Field.QUEUE_OFFSET, placement.queueOffset);
+  setUint64(view, start + Field.PHYSICAL_OFFSET, placement.physicalOffset);
+  view.setInt32(start + Field.SYS_FLAG, sysFlag);
+  setUint64(view, start + Field.BORN_TIMESTAMP, m.bornTimestamp ?? placement.storeTimestamp);
+  setUint64(view, start + Field.STORE_TIMESTAMP, placement.storeTimestamp);
+  view.setUint32(start + Field.RECONSUME_TIMES, m.reconsumeTimes ?? 0);
+  setUint64(view, start + Field.PREPARED_TX_OFFSET, m.preparedTransactionOffset ?? 0);
   pos = start + Field.BORN_HOST;
-  pos += measured.bornHost.copy(buf, pos);
-  pos += placement.storeHost.copy(buf, pos);
-  buf.writeUInt8(measured.topicBytes, pos);
-  pos += 1 + writeUtf8(buf, m.topic, pos + 1);
-  buf.writeUInt16BE(measured.propertiesBytes, pos);
+  bytes.set(measured.bornHost, pos);
+  pos += measured.bornHost.length;
+  bytes.set(placement.storeHost, pos);
+  pos += placement.storeHost.length;
+  view.setUint8(pos, measured.topicBytes);
+  pos += 1 + writeUtf8(bytes, m.topic, pos + 1);
+  view.setUint16(pos, measured.propertiesBytes);
   pos += 2;
 
   const user = m.userProperties;
@@ -325,39 +342,39 @@ export function writeRecord(
   pos += 2;
   if (user) {
     for (const key in user) {
-      pos = writePair(buf, pos, key, user[key]!);
+      pos = writePair(target, pos, key, user[key]!);
       count++;
     }
   }
-  buf.writeUInt16BE(count, countAt);
+  view.setUint16(countAt, count);
   const systemCountAt = pos;
   pos += 2;
   count = 1;
-  pos = writePair(buf, pos, SystemProperty.MESSAGE_ID, m.messageId);
+  pos = writePair(target, pos, SystemProperty.MESSAGE_ID, m.messageId);
   if (m.tag !== undefined) {
-    pos = writePair(buf, pos, SystemProperty.TAG, m.tag);
+    pos = writePair(target, pos, SystemProperty.TAG, m.tag);
     count++;
   }
   if (m.keys) {
     for (const key of m.keys) {
-      pos = writePair(buf, pos, SystemProperty.KEYS, key);
+      pos = writePair(target, pos, SystemProperty.KEYS, key);
       count++;
     }
   }
   const system = m.systemProperties;
   if (system) {
     for (const key in system) {
-      pos = writePair(buf, pos, key, system[key]!);
+      pos = writePair(target, pos, key, system[key]!);
       count++;
     }
   }
-  buf.writeUInt16BE(count, systemCountAt);
+  view.setUint16(systemCountAt, count);
 
-  buf.writeUInt32BE(m.body.length, pos);
+  view.setUint32(pos, m.body.length);
   pos += 4;
-  buf.writeUInt32BE(crc32(buf.subarray(start + Field.QUEUE_ID, pos)), start + Field.META_CRC);
-  buf.writeUInt32BE(crc32(m.body), start + Field.BODY_CRC);
-  m.body.copy(buf, pos);
+  view.setUint32(start + Field.META_CRC, crc32(bytes.subarray(start + Field.QUEUE_ID, pos)));
+  view.setUint32(start + Field.BODY_CRC, crc32(m.body));
+  bytes.set(m.body, pos);
 }
 
 /** Writes the blank record that pads a segment's tail. */

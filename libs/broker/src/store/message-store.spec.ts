@@ -122,12 +122,12 @@ describe('MessageStore appends and reads', () => {
     await store.append(message(2, { keys: ['k-shared'] }));
     await store.append(message(3, { topic: 'other', keys: ['k-shared'] }));
     await store.append(message(1)); // a producer retry: same id stored twice
-    expect(store.queryByKey('orders', 'k-shared').map((m) => m.messageId)).toEqual(['ID-2', 'ID-1']);
-    expect(store.queryByKey('other', 'k-shared').map((m) => m.messageId)).toEqual(['ID-3']);
-    expect(store.queryByKey('orders', 'k-one')).toHaveLength(1);
-    expect(store.queryByKey('orders', 'missing')).toEqual([]);
-    expect(store.queryByMessageId('ID-1')).toHaveLength(2);
-    expect(store.queryByKey('orders', 'k-shared', 32, Date.now() + 60_000)).toEqual([]);
+    expect((await store.queryByKey('orders', 'k-shared')).map((m) => m.messageId)).toEqual(['ID-2', 'ID-1']);
+    expect((await store.queryByKey('other', 'k-shared')).map((m) => m.messageId)).toEqual(['ID-3']);
+    expect(await store.queryByKey('orders', 'k-one')).toHaveLength(1);
+    expect(await store.queryByKey('orders', 'missing')).toEqual([]);
+    expect(await store.queryByMessageId('ID-1')).toHaveLength(2);
+    expect(await store.queryByKey('orders', 'k-shared', 32, Date.now() + 60_000)).toEqual([]);
   });
 
   it('rejects appends after close with a typed error', async () => {
@@ -232,7 +232,7 @@ describe('MessageStore restart and rebuild', () => {
     expect(
       [0, 1].map((q) => store.getMessages('orders', q, 0, 100).messages.map((m) => m.messageId)),
     ).toEqual(before);
-    expect(store.queryByKey('orders', 'order-42').map((m) => m.messageId)).toEqual(['ID-42']);
+    expect((await store.queryByKey('orders', 'order-42')).map((m) => m.messageId)).toEqual(['ID-42']);
     expect((await store.append(message(80))).queueOffset).toBe(40);
   });
 
@@ -275,8 +275,8 @@ describe('MessageStore retention', () => {
     expect(r.messages[0]!.queueOffset).toBe(r.minOffset);
     expect(r.messages[0]!.physicalOffset).toBeGreaterThanOrEqual(min);
     expect(r.messages.at(-1)!.messageId).toBe('ID-79');
-    expect(store.queryByMessageId('ID-0')).toEqual([]);
-    expect(store.queryByMessageId('ID-79')).toHaveLength(1);
+    expect(await store.queryByMessageId('ID-0')).toEqual([]);
+    expect(await store.queryByMessageId('ID-79')).toHaveLength(1);
     // Consume-queue files whose entries all point below the minimum are gone.
     const cqFiles = readdirSync(join(dataDir, 'consumequeue', 'orders', '0'));
     expect(cqFiles.length).toBeLessThan(10);

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AbortMarker } from './abort-marker.js';
-import { Checkpoint, type CheckpointState } from './checkpoint.js';
+import { Checkpoint } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { scanCommitLog, type CorruptRange, type TruncatedTail } from './commit-log-scanner.js';
 import { ConsumeQueueStore, type ConsumeQueueEntry } from './consume-queue-store.js';
 import { consoleStoreLogger, type DispatchRequest, type StoreLogger } from './dispatch-request.js';
 import { CorruptRecordError, StoreClosedError, StoreError, FlushTimeoutError } from './errors.js';
 import { FlushService, type FlushMode } from './flush-service.js';
-import { IndexService } from './index-service.js';
+import { IndexThread } from './index-thread.js';
 import {
   ASYNC_FLUSH_INTERVAL_MS,
   DEFAULT_DISK_USAGE_LIMIT,
@@ -156,7 +156,8 @@ export class MessageStore {
   private readonly logger: StoreLogger;
   private readonly commitLog: CommitLog;
   private readonly consumeQueues: ConsumeQueueStore;
-  private readonly index: IndexService;
+  /** Set in start(): the index lives on its own thread. */
+  private index!: IndexThread;
   private readonly checkpoint: Checkpoint;
   private readonly abortMarker: AbortMarker;
   private readonly flusher: FlushService;
@@ -165,6 +166,7 @@ export class MessageStore {
   private readonly queueOffsets = new Map<string, number[]>();
   private readonly syncFlushTimeoutMs: number;
   private batchTimestamp = 0;
+  private checkpointing: Promise<void> | undefined;
   /** Records dispatched since queue and index staging was last written. */
   private uncommittedDerived = 0;
   /** First record whose queue/index entries could not be written this run (Infinity: none). */
@@ -202,12 +204,6 @@ export class MessageStore {
       entriesPerFile: options.consumeQueueEntriesPerFile,
       logger: this.logger,
     });
-    this.index = new IndexService({
-      dir: join(options.dataDir, 'index'),
-      slotCount: options.indexSlotCount,
-      entryCount: options.indexEntryCount,
-      logger: this.logger,
-    });
     this.checkpoint = Checkpoint.open(join(options.dataDir, 'checkpoint'));
     this.abortMarker = new AbortMarker(join(options.dataDir, 'abort'));
     this.flusher = new FlushService(
@@ -219,7 +215,7 @@ export class MessageStore {
     this.retention = new RetentionService({
       commitLog: this.commitLog,
       consumeQueues: this.consumeQueues,
-      index: this.index,
+      index: { deleteFilesBelow: (offset) => this.index.deleteFilesBelow(offset) },
       retentionMs: (options.retentionHours ?? DEFAULT_RETENTION_HOURS) * 3_600_000,
       diskUsageLimit: options.diskUsageLimit ?? DEFAULT_DISK_USAGE_LIMIT,
       flushedOffset: () => this.flusher.flushedOffset,
@@ -249,7 +245,13 @@ export class MessageStore {
       !existsSync(join(this.options.dataDir, 'index'));
     this.commitLog.load();
     this.consumeQueues.load();
-    this.index.load();
+    this.index = await IndexThread.start({
+      dir: join(this.options.dataDir, 'index'),
+      slotCount: this.options.indexSlotCount,
+      entryCount: this.options.indexEntryCount,
+      logger: this.logger,
+      onWriteFailed: (physicalOffset, err) => this.derivedWriteFailed(physicalOffset, err),
+    });
 
     const logMin = this.commitLog.minOffset;
     this.consumeQueues.deleteExpired(logMin);
@@ -307,7 +309,7 @@ export class MessageStore {
     }
     this.dispatchedEnd = end;
     this.state = 'open';
-    this.writeCheckpoint();
+    await this.writeCheckpoint();
 
     this.recovery = {
       abnormal,
@@ -567,12 +569,12 @@ export class MessageStore {
     try {
       this.consumeQueues.commit();
     } catch (err) {
-      this.derivedWriteFailed(first, err);
+      this.derivedWriteFailed(first.physicalOffset, err);
     }
     try {
       this.index.commit();
     } catch (err) {
-      this.derivedWriteFailed(first, err);
+      this.derivedWriteFailed(first.physicalOffset, err);
     }
   }
 
@@ -580,20 +582,20 @@ export class MessageStore {
     try {
       this.consumeQueues.put(request);
     } catch (err) {
-      this.derivedWriteFailed(request, err);
+      this.derivedWriteFailed(request.physicalOffset, err);
     }
     try {
       this.index.put(request);
     } catch (err) {
-      this.derivedWriteFailed(request, err);
+      this.derivedWriteFailed(request.physicalOffset, err);
     }
   }
 
-  private derivedWriteFailed(request: DispatchRequest, err: unknown): void {
-    if (request.physicalOffset >= this.derivedGapFrom) return;
-    this.derivedGapFrom = request.physicalOffset;
+  private derivedWriteFailed(physicalOffset: number, err: unknown): void {
+    if (physicalOffset >= this.derivedGapFrom) return;
+    this.derivedGapFrom = physicalOffset;
     this.logger.error(
-      `could not write consume-queue/index entries for the record at ${request.physicalOffset}: ` +
+      `could not write consume-queue/index entries for the record at ${physicalOffset}: ` +
         `${(err as Error).message}; they will be rebuilt from the commit log at the next start`,
     );
   }
@@ -751,23 +753,22 @@ export class MessageStore {
   }
 
   /** Messages with this id (normally one; a producer retry may have stored it twice). */
-  queryByMessageId(messageId: string, maxResults = 32): StoredMessage[] {
-    return this.readVerified(
-      this.index.lookupMessageId(messageId, maxResults),
-      (m) => m.messageId === messageId,
-    );
+  async queryByMessageId(messageId: string, maxResults = 32): Promise<StoredMessage[]> {
+    const offsets = await this.index.lookupMessageId(messageId, maxResults);
+    return this.readVerified(offsets, (m) => m.messageId === messageId);
   }
 
   /** Messages of `topic` carrying business key `key`, newest first. */
-  queryByKey(
+  async queryByKey(
     topic: string,
     key: string,
     maxResults = 32,
     beginTimestamp?: number,
     endTimestamp?: number,
-  ): StoredMessage[] {
+  ): Promise<StoredMessage[]> {
+    const offsets = await this.index.lookupKey(topic, key, maxResults, beginTimestamp, endTimestamp);
     return this.readVerified(
-      this.index.lookupKey(topic, key, maxResults, beginTimestamp, endTimestamp),
+      offsets,
       (m) =>
         m.topic === topic &&
         m.keys.includes(key) &&
@@ -845,29 +846,43 @@ export class MessageStore {
   }
 
   private periodicCheckpoint(): void {
-    if (this.state !== 'open') return;
-    this.writeCheckpoint();
+    if (this.state !== 'open' || this.checkpointing) return;
+    this.writeCheckpoint().catch((err: unknown) =>
+      this.logger.error(`checkpoint failed: ${(err as Error).message}; will retry`),
+    );
   }
 
   /**
    * Consume queues and index first, then the checkpoint that vouches for them: a crash between
-   * the two only makes recovery re-dispatch a little more.
+   * the two only makes recovery re-dispatch a little more. One runs at a time.
    */
-  private writeCheckpoint(): void {
+  private async writeCheckpoint(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    const run = this.checkpointOnce();
+    this.checkpointing = run;
+    try {
+      await run;
+    } finally {
+      this.checkpointing = undefined;
+    }
+  }
+
+  private async checkpointOnce(): Promise<void> {
     const dispatched = this.dispatchedEnd;
     const dispatchTimestamp = this.lastDispatchTimestamp;
     this.consumeQueues.flush();
-    this.index.flush();
+    // Every entry dispatched so far was queued to the index thread before this flush request, and
+    // any write failure it hit is reported (in order) before the reply: derivedGapFrom is current.
+    await this.index.flush();
     const flushed = Math.min(this.flusher.flushedOffset, this.commitLog.committedOffset);
     if (flushed >= dispatched) this.lastFlushedTimestamp = dispatchTimestamp;
-    const state: CheckpointState = {
+    this.checkpoint.write({
       commitLogFlushedOffset: flushed,
       dispatchedOffset: Math.min(dispatched, flushed, this.derivedGapFrom),
       physicMsgTimestamp: this.lastFlushedTimestamp,
       logicsMsgTimestamp: dispatchTimestamp,
       indexMsgTimestamp: dispatchTimestamp,
-    };
-    this.checkpoint.write(state);
+    });
   }
 
   /** Flushes everything, checkpoints and releases the directory. Pending appends complete first. */
@@ -886,9 +901,9 @@ export class MessageStore {
     // log is already durable, so we close everything and leave the abort marker, which makes the
     // next start run crash recovery and rebuild whatever the checkpoint could not vouch for.
     let clean = !this.failure;
-    const attempt = (what: string, fn: () => void): void => {
+    const attempt = async (what: string, fn: () => void | Promise<void>): Promise<void> => {
       try {
-        fn();
+        await fn();
       } catch (err) {
         clean = false;
         this.logger.error(
@@ -896,12 +911,12 @@ export class MessageStore {
         );
       }
     };
-    if (clean) attempt('final checkpoint', () => this.writeCheckpoint());
+    if (clean) await attempt('final checkpoint', () => this.writeCheckpoint());
     this.state = 'closed';
-    attempt('closing consume queues', () => this.consumeQueues.close());
-    attempt('closing the index', () => this.index.close());
-    attempt('closing the commit log', () => this.commitLog.close());
-    attempt('closing the checkpoint', () => this.checkpoint.close());
+    await attempt('closing consume queues', () => this.consumeQueues.close());
+    await attempt('closing the index', () => this.index.close());
+    await attempt('closing the commit log', () => this.commitLog.close());
+    await attempt('closing the checkpoint', () => this.checkpoint.close());
     if (clean) this.abortMarker.release();
   }
 }

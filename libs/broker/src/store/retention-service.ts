@@ -2,12 +2,11 @@ import { statfsSync } from 'node:fs';
 import { type CommitLog } from './commit-log.js';
 import { type ConsumeQueueStore } from './consume-queue-store.js';
 import { type StoreLogger } from './dispatch-request.js';
-import { type IndexService } from './index-service.js';
 
 export interface RetentionOptions {
   readonly commitLog: CommitLog;
   readonly consumeQueues: ConsumeQueueStore;
-  readonly index: IndexService;
+  readonly index: { deleteFilesBelow(minPhysicalOffset: number): unknown };
   /** Segments whose last write is older than this are deleted. */
   readonly retentionMs: number;
   /** While the disk is fuller than this ratio, the oldest segments go regardless of age. */

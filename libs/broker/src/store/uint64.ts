@@ -24,3 +24,9 @@ export function writeInt64(buf: Buffer, value: number, pos: number): void {
 export function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
 }
+
+/** DataView variant of writeUInt64 for encoders (see RecordBuffer). */
+export function setUint64(view: DataView, pos: number, value: number): void {
+  view.setUint32(pos, Math.floor(value / TWO_32));
+  view.setUint32(pos + 4, value >>> 0);
+}
