@@ -144,6 +144,19 @@ export class ConsumeQueueStore {
     }
   }
 
+  /** `flush()` without blocking the event loop on fdatasync (see ConsumeQueue.flushAsync). */
+  async flushAsync(): Promise<void> {
+    this.commit();
+    const queues = [...this.unflushed];
+    this.unflushed.clear();
+    try {
+      await Promise.all(queues.map((q) => q.flushAsync()));
+    } catch (err) {
+      for (const q of queues) this.unflushed.add(q);
+      throw err;
+    }
+  }
+
   truncateByPhysicalOffset(maxPhysicalOffset: number): void {
     for (const queue of this.queues()) queue.truncateByPhysicalOffset(maxPhysicalOffset);
   }

@@ -13,6 +13,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StatusCode, type StatusCodeValue } from '../status-code.js';
 import { consoleStoreLogger, type StoreLogger } from './dispatch-request.js';
@@ -639,6 +640,29 @@ export class ConsumeQueue {
     this.flushPending = false;
   }
 
+  /**
+   * `flush()` with the fdatasyncs off the event loop. fdatasync covers the file whatever
+   * descriptor is used, so each dirty file gets a descriptor of its own (never one the LRU pool
+   * may close mid-sync). Entries committed before the call are durable when it resolves.
+   */
+  async flushAsync(): Promise<void> {
+    this.commit();
+    const files = [...this.dirtyFiles];
+    const dirs = [...this.dirtyDirs];
+    this.dirtyFiles.clear();
+    this.dirtyDirs.clear();
+    this.flushPending = false;
+    try {
+      for (const file of files) await datasyncPath(file.path);
+      for (const dir of dirs) await datasyncPath(dir);
+    } catch (err) {
+      for (const file of files) this.dirtyFiles.add(file);
+      for (const dir of dirs) this.dirtyDirs.add(dir);
+      this.flushPending = true;
+      throw ioError('fdatasync', err);
+    }
+  }
+
   // ------------------------------------------------------------------ reads
 
   /**
@@ -1048,6 +1072,22 @@ export class ConsumeQueue {
       else a = entry.queueOffset + 1;
     }
     return a;
+  }
+}
+
+/** Opens, fdatasyncs and closes `path`; a file deleted meanwhile (retention) needs no sync. */
+async function datasyncPath(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -145,10 +145,17 @@ const hostCache = new Map<string, Buffer>();
 const HOST_CACHE_LIMIT = 4096;
 
 /** Encodes `ip:port` the way RocketMQ does: 4 or 16 address bytes, then the port as u32. */
+let lastHost: { key: string; bytes: Buffer } | undefined;
+
 export function encodeHost(address: string | undefined): Buffer {
   const key = address ?? '';
+  // A producer sends many messages in a row: a one-entry memo skips the map on the hot path.
+  if (lastHost?.key === key) return lastHost.bytes;
   const cached = hostCache.get(key);
-  if (cached) return cached;
+  if (cached) {
+    lastHost = { key, bytes: cached };
+    return cached;
+  }
   let buf: Buffer;
   const { host, port } = splitHostPort(key);
   if (isIPv6(host)) {
@@ -242,12 +249,12 @@ export function measureRecord(message: MessageToStore, storeHostBytes: number): 
       );
     }
   }
-  propertiesBytes += pairBytes(SystemProperty.MESSAGE_ID, message.messageId);
-  if (message.tag !== undefined) propertiesBytes += pairBytes(SystemProperty.TAG, message.tag);
+  propertiesBytes += ID_KEY.length + 2 + utf8Length(message.messageId);
+  if (message.tag !== undefined) propertiesBytes += TAG_KEY.length + 2 + utf8Length(message.tag);
   if (message.keys) {
     for (const key of message.keys) {
       if (key.length === 0) throw new IllegalMessageKeyError(key, 'blank');
-      propertiesBytes += pairBytes(SystemProperty.KEYS, key);
+      propertiesBytes += KEYS_KEY.length + 2 + utf8Length(key);
     }
   }
   const system = message.systemProperties;
@@ -288,6 +295,26 @@ function writePair(target: RecordBuffer, pos: number, key: string, value: string
   const keyLen = writeUtf8(target.bytes, key, pos + 2);
   target.view.setUint16(pos, keyLen);
   pos += 2 + keyLen;
+  const valueLen = writeUtf8(target.bytes, value, pos + 2);
+  target.view.setUint16(pos, valueLen);
+  return pos + 2 + valueLen;
+}
+
+/** `[klen u16][key]` of the system properties every record carries, encoded once. */
+function encodedKey(key: string): Buffer {
+  const bytes = Buffer.from(key);
+  const out = Buffer.alloc(2 + bytes.length);
+  out.writeUInt16BE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
+}
+const ID_KEY = encodedKey(SystemProperty.MESSAGE_ID);
+const TAG_KEY = encodedKey(SystemProperty.TAG);
+const KEYS_KEY = encodedKey(SystemProperty.KEYS);
+
+function writeKnownPair(target: RecordBuffer, pos: number, key: Buffer, value: string): number {
+  target.bytes.set(key, pos);
+  pos += key.length;
   const valueLen = writeUtf8(target.bytes, value, pos + 2);
   target.view.setUint16(pos, valueLen);
   return pos + 2 + valueLen;
@@ -350,14 +377,14 @@ export function writeRecord(
   const systemCountAt = pos;
   pos += 2;
   count = 1;
-  pos = writePair(target, pos, SystemProperty.MESSAGE_ID, m.messageId);
+  pos = writeKnownPair(target, pos, ID_KEY, m.messageId);
   if (m.tag !== undefined) {
-    pos = writePair(target, pos, SystemProperty.TAG, m.tag);
+    pos = writeKnownPair(target, pos, TAG_KEY, m.tag);
     count++;
   }
   if (m.keys) {
     for (const key of m.keys) {
-      pos = writePair(target, pos, SystemProperty.KEYS, key);
+      pos = writeKnownPair(target, pos, KEYS_KEY, key);
       count++;
     }
   }

@@ -870,10 +870,10 @@ export class MessageStore {
   private async checkpointOnce(): Promise<void> {
     const dispatched = this.dispatchedEnd;
     const dispatchTimestamp = this.lastDispatchTimestamp;
-    this.consumeQueues.flush();
-    // Every entry dispatched so far was queued to the index thread before this flush request, and
-    // any write failure it hit is reported (in order) before the reply: derivedGapFrom is current.
-    await this.index.flush();
+    // Every entry dispatched so far was committed / queued to the index thread before these
+    // flushes, and any index write failure is reported (in order) before the index's reply, so
+    // derivedGapFrom is current below. Neither blocks the event loop on fdatasync.
+    await Promise.all([this.consumeQueues.flushAsync(), this.index.flush()]);
     const flushed = Math.min(this.flusher.flushedOffset, this.commitLog.committedOffset);
     if (flushed >= dispatched) this.lastFlushedTimestamp = dispatchTimestamp;
     this.checkpoint.write({
