@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { type StoreLogger } from './dispatch-request.js';
 import { CommitLogSegment } from './commit-log-segment.js';
 import { DiskFullError, MessageBodyTooLargeError, StoreIOError } from './errors.js';
-import { listOffsetFiles } from './file-names.js';
+import { listOffsetFiles, offsetFileName } from './file-names.js';
+import { PREALLOCATING_SUFFIX, SegmentAllocator } from './segment-allocator.js';
 import {
   BLANK_RECORD_SIZE,
   encodeHost,
@@ -17,9 +19,9 @@ export interface CommitLogOptions {
   readonly dir: string;
   readonly segmentSize: number;
   /**
-   * Zero-fill the next segment in idle ticks before it is needed, so roll-over never waits and
-   * fdatasync hits allocated blocks (~30 % faster here). Off for an embedded broker so an idle
-   * one does not fill a developer's disk.
+   * Prepare (zero-fill) the next segment on a background thread before it is needed: appends then
+   * overwrite cached pages instead of faulting in fresh ones, and fdatasync hits allocated blocks.
+   * Off for an embedded broker so an idle one does not fill a developer's disk.
    */
   readonly preallocate: boolean;
   readonly logger: StoreLogger;
@@ -35,9 +37,6 @@ export const MIN_SEGMENT_SIZE = 4096;
  * (RocketMQ's transientStorePool, in spirit). Big enough for the largest record.
  */
 const STAGING_SIZE = 8 * 1024 * 1024;
-
-/** Zero-fill chunk for preallocation; one chunk per idle tick keeps the event loop responsive. */
-const PREALLOCATE_CHUNK = 1024 * 1024;
 
 function ioError(operation: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
@@ -60,7 +59,7 @@ export class CommitLog {
   private stagingLength = 0;
   private writePosition = 0;
   private readonly storeHost: Buffer;
-  private preallocation: { segment: CommitLogSegment; filled: number; timer: NodeJS.Immediate } | undefined;
+  private readonly allocator: SegmentAllocator | undefined;
 
   constructor(private readonly options: CommitLogOptions) {
     if (!Number.isInteger(options.segmentSize) || options.segmentSize < MIN_SEGMENT_SIZE) {
@@ -68,6 +67,7 @@ export class CommitLog {
     }
     this.storeHost = encodeHost(options.storeHost ?? '127.0.0.1:0');
     mkdirSync(options.dir, { recursive: true });
+    if (options.preallocate) this.allocator = SegmentAllocator.start(options.logger);
   }
 
   get segmentSize(): number {
@@ -85,6 +85,9 @@ export class CommitLog {
 
   /** Opens the existing segments. The write position is set by `setEnd` once recovery found the end. */
   load(): void {
+    for (const name of readdirSync(this.options.dir)) {
+      if (name.endsWith(PREALLOCATING_SUFFIX)) rmSync(join(this.options.dir, name), { force: true });
+    }
     for (const start of listOffsetFiles(this.options.dir)) {
       if (start % this.options.segmentSize !== 0) {
         throw new StoreIOError(
@@ -203,50 +206,17 @@ export class CommitLog {
   private ensureSegment(offset: number): void {
     const last = this.segments[this.segments.length - 1];
     if (last && offset < last.startOffset + last.size) return;
-    const start = offset - (offset % this.options.segmentSize);
-    let segment: CommitLogSegment;
-    if (this.preallocation && this.preallocation.segment.startOffset === start) {
-      clearImmediate(this.preallocation.timer);
-      segment = this.preallocation.segment;
-      this.preallocation = undefined;
-    } else {
-      try {
-        segment = CommitLogSegment.open(this.options.dir, start, this.options.segmentSize, true);
-      } catch (err) {
-        throw ioError('create segment', err);
-      }
-    }
-    this.segments.push(segment);
-    if (this.options.preallocate) this.preallocateNext(start + this.options.segmentSize);
-  }
-
-  /** Zero-fills the next segment one chunk per idle tick; cancelled (and used as is) on roll-over. */
-  private preallocateNext(start: number): void {
-    if (this.preallocation) clearImmediate(this.preallocation.timer);
+    const size = this.options.segmentSize;
+    const start = offset - (offset % size);
     let segment: CommitLogSegment;
     try {
-      segment = CommitLogSegment.open(this.options.dir, start, this.options.segmentSize, true);
+      const prepared = this.allocator?.take(join(this.options.dir, offsetFileName(start))) ?? false;
+      segment = CommitLogSegment.open(this.options.dir, start, size, !prepared);
     } catch (err) {
-      this.options.logger.warn(`cannot preallocate segment at ${start}: ${(err as Error).message}`);
-      return;
+      throw ioError('create segment', err);
     }
-    const zeros = Buffer.alloc(PREALLOCATE_CHUNK);
-    const step = (): void => {
-      const state = this.preallocation;
-      if (!state) return;
-      const length = Math.min(PREALLOCATE_CHUNK, segment.size - state.filled);
-      try {
-        segment.write(zeros, 0, length, segment.startOffset + state.filled);
-      } catch (err) {
-        this.options.logger.warn(`preallocation of ${segment.path} stopped: ${(err as Error).message}`);
-        this.preallocation = undefined;
-        return;
-      }
-      state.filled += length;
-      if (state.filled < segment.size) state.timer = setImmediate(step);
-      else state.timer.unref();
-    };
-    this.preallocation = { segment, filled: 0, timer: setImmediate(step) };
+    this.segments.push(segment);
+    this.allocator?.prepare(join(this.options.dir, offsetFileName(start + size)), size);
   }
 
   /** Writes staged records to their segment (one pwrite). Throws DiskFullError / StoreIOError. */
@@ -304,13 +274,8 @@ export class CommitLog {
     return segment;
   }
 
-  close(): void {
-    if (this.preallocation) {
-      // An unused preallocated segment would only be dropped by the next recovery: drop it now.
-      clearImmediate(this.preallocation.timer);
-      this.preallocation.segment.destroy();
-      this.preallocation = undefined;
-    }
+  async close(): Promise<void> {
     for (const s of this.segments) s.close();
+    await this.allocator?.close();
   }
 }
