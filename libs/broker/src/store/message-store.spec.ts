@@ -162,6 +162,37 @@ describe('MessageStore segments', () => {
     expect(store.verify()).toMatchObject({ records: 60, corruptions: [] });
   });
 
+  it('with preallocation, rolls into segments prepared by the allocator thread and leaves no temporary files', async () => {
+    const segmentSize = 64 * 1024;
+    let store = await openStore({ segmentSize, preallocate: true, flushMode: 'sync' });
+    const waitForPreparedNext = async (): Promise<void> => {
+      const next = String(store.stats.segments * segmentSize).padStart(20, '0') + '.preallocating';
+      for (let i = 0; i < 200; i++) {
+        const files = readdirSync(join(dataDir, 'commitlog'));
+        if (files.includes(next) && statSync(join(dataDir, 'commitlog', next)).size === segmentSize) {
+          await new Promise((r) => setTimeout(r, 20)); // the worker reports after its last write
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const ids: string[] = [];
+    for (let n = 0; n < 300; n++) {
+      if (n % 50 === 0) await waitForPreparedNext();
+      ids.push((await store.append(message(n, { queueId: 0, body: Buffer.alloc(600, n) }))).messageId);
+    }
+    const files = readdirSync(join(dataDir, 'commitlog')).filter((f) => !f.endsWith('.preallocating'));
+    expect(files.length).toBeGreaterThan(2);
+    // Every sealed segment was taken from the allocator: full size, zero-filled beyond its records.
+    for (const f of files.slice(1, -1))
+      expect(statSync(join(dataDir, 'commitlog', f)).size).toBe(segmentSize);
+    await closeStore(store);
+    expect(readdirSync(join(dataDir, 'commitlog')).filter((f) => f.endsWith('.preallocating'))).toEqual([]);
+    store = await openStore({ segmentSize, preallocate: true });
+    expect(store.recoveryReport).toMatchObject({ abnormal: false, truncated: undefined, corruptions: [] });
+    expect(store.getMessages('orders', 0, 0, 1000).messages.map((m) => m.messageId)).toEqual(ids);
+  });
+
   it('refuses a record that cannot fit a segment with MESSAGE_BODY_TOO_LARGE', async () => {
     const store = await openStore({ segmentSize: 4096 });
     await expect(store.append(message(0, { body: Buffer.alloc(5000) }))).rejects.toMatchObject({
