@@ -100,17 +100,7 @@ export function scanCommitLog(
   let offset = from;
 
   for (;;) {
-    let view = window.at(offset, MIN_RECORD_SIZE);
-    let check: RecordCheck = checkRecord(view.buf, view.pos, view.available, offset);
-    if (
-      check.kind === 'corrupt' &&
-      check.size !== undefined &&
-      check.size > view.available &&
-      offset + check.size <= window.end
-    ) {
-      view = window.at(offset, check.size);
-      check = checkRecord(view.buf, view.pos, view.available, offset);
-    }
+    const { view, check } = checkAt(window, offset);
     if (check.kind === 'message') {
       visit?.(view.buf, view.pos, offset, check.size);
       records++;
@@ -181,6 +171,14 @@ function findNextRecord(
 }
 
 function validAt(window: SegmentWindow, offset: number): boolean {
+  return checkAt(window, offset).check.kind === 'message';
+}
+
+/** Checks the record at `offset`, re-reading once if the window cut a plausible record short. */
+function checkAt(
+  window: SegmentWindow,
+  offset: number,
+): { view: ReturnType<SegmentWindow['at']>; check: RecordCheck } {
   let view = window.at(offset, MIN_RECORD_SIZE);
   let check = checkRecord(view.buf, view.pos, view.available, offset);
   if (
@@ -192,5 +190,5 @@ function validAt(window: SegmentWindow, offset: number): boolean {
     view = window.at(offset, check.size);
     check = checkRecord(view.buf, view.pos, view.available, offset);
   }
-  return check.kind === 'message';
+  return { view, check };
 }
