@@ -26,6 +26,17 @@ export const JSON_TMP_SUFFIX = '.tmp';
 /** Suffix of the previous good version, read when the main file is missing or unusable. */
 export const JSON_BACKUP_SUFFIX = '.bak';
 
+/** Where owners of state files report a fallback to the backup or a failed background write. */
+export interface StateFileLogger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const consoleStateFileLogger: StateFileLogger = {
+  warn: (m) => console.warn(`[broker] ${m}`),
+  error: (m) => console.error(`[broker] ${m}`),
+};
+
 /** A state file exists but neither it nor its backup parses and validates. */
 export class CorruptJsonFileError extends RocketError {
   constructor(
@@ -37,7 +48,8 @@ export class CorruptJsonFileError extends RocketError {
   }
 }
 
-type Attempt<T> = { kind: 'missing' } | { kind: 'ok'; value: T } | { kind: 'bad'; reason: string; cause: unknown };
+type Attempt<T> =
+  { kind: 'missing' } | { kind: 'ok'; value: T } | { kind: 'bad'; reason: string; cause: unknown };
 
 function attempt<T>(path: string, validate: ((raw: unknown) => T) | undefined): Attempt<T> {
   let text: string;
@@ -63,22 +75,33 @@ function attempt<T>(path: string, validate: ((raw: unknown) => T) | undefined): 
 /**
  * Reads a state file written by `writeJsonFileAtomic`. `validate` turns the parsed JSON into a `T`
  * or throws (any error: it is reported as the cause); without it the JSON is returned unchecked.
- * Returns `undefined` when neither the file nor its backup exists (a fresh broker).
+ * Returns `undefined` when neither the file nor its backup exists (a fresh broker). When the backup
+ * had to be used, `onBackupUsed` gets a message to log (the last write may be lost).
  * @throws CorruptJsonFileError (INTERNAL_ERROR) naming the file when it exists but neither it nor its
  *   backup is usable.
  */
-export function readJsonFile<T>(path: string, validate?: (raw: unknown) => T): T | undefined {
+export function readJsonFile<T>(
+  path: string,
+  validate?: (raw: unknown) => T,
+  onBackupUsed?: (message: string) => void,
+): T | undefined {
   const main = attempt(path, validate);
   if (main.kind === 'ok') return main.value;
   const backupPath = path + JSON_BACKUP_SUFFIX;
   const backup = attempt(backupPath, validate);
-  if (backup.kind === 'ok') return backup.value;
+  if (backup.kind === 'ok') {
+    const why = main.kind === 'missing' ? 'is missing' : main.reason;
+    onBackupUsed?.(`state file ${path} ${why}; using the previous version ${backupPath}`);
+    return backup.value;
+  }
   if (main.kind === 'bad') {
     const note = backup.kind === 'bad' ? `; its backup ${backupPath} too: ${backup.reason}` : ', no backup';
     throw new CorruptJsonFileError(path, main.reason + note, { cause: main.cause });
   }
   // The main file is missing (a crash between the two renames) and the backup is damaged.
-  if (backup.kind === 'bad') throw new CorruptJsonFileError(backupPath, backup.reason, { cause: backup.cause });
+  if (backup.kind === 'bad') {
+    throw new CorruptJsonFileError(backupPath, backup.reason, { cause: backup.cause });
+  }
   return undefined;
 }
 
@@ -127,4 +150,22 @@ function fsyncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for `validate` callbacks
+// ---------------------------------------------------------------------------------------------
+
+/** `raw` as a plain JSON object, or a TypeError naming `what`. */
+export function jsonObject(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new TypeError(`${what} is not a JSON object`);
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** `raw` as a JSON array, or a TypeError naming `what`. */
+export function jsonArray(raw: unknown, what: string): unknown[] {
+  if (!Array.isArray(raw)) throw new TypeError(`${what} is not a JSON array`);
+  return raw;
 }

@@ -1,0 +1,43 @@
+import { ManualClock } from '../clock.js';
+import { LongPollRegistry } from './long-poll.js';
+
+describe('LongPollRegistry', () => {
+  it('wakes every waiter of a topic once, and only them', async () => {
+    const clock = new ManualClock();
+    const polls = new LongPollRegistry(clock);
+    const a = polls.wait(['A', '%RETRY%g'], 1_000);
+    const b = polls.wait(['B'], 1_000);
+    const a2 = polls.wait(['A'], 1_000);
+    expect(polls.size).toBe(3);
+    expect(polls.has('A')).toBe(true);
+    polls.notify('%RETRY%g');
+    await expect(a).resolves.toBe('notified');
+    expect(polls.size).toBe(2);
+    polls.notify('A');
+    await expect(a2).resolves.toBe('notified');
+    expect(polls.has('A')).toBe(false);
+    expect(polls.has('%RETRY%g')).toBe(false);
+    polls.notify('nobody');
+    clock.advance(1_000);
+    await expect(b).resolves.toBe('timeout');
+    expect(polls.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('resolves at once for a zero timeout or an aborted signal, and on closeAll', async () => {
+    const clock = new ManualClock();
+    const polls = new LongPollRegistry(clock);
+    await expect(polls.wait(['A'], 0)).resolves.toBe('timeout');
+    await expect(polls.wait(['A'], NaN)).resolves.toBe('timeout');
+    await expect(polls.wait(['A'], 10, AbortSignal.abort())).resolves.toBe('aborted');
+    const controller = new AbortController();
+    const aborted = polls.wait(['A'], 1_000, controller.signal);
+    controller.abort();
+    await expect(aborted).resolves.toBe('aborted');
+    const closed = [polls.wait(['A', 'A'], 1_000), polls.wait(['B'], 1_000)];
+    polls.closeAll();
+    await expect(Promise.all(closed)).resolves.toEqual(['closed', 'closed']);
+    expect(polls.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+});
