@@ -219,6 +219,19 @@ export class CommitLog {
     this.allocator?.prepare(join(this.options.dir, offsetFileName(start + size)), size);
   }
 
+  /**
+   * With preallocation, prepares the segment the next append will open if it does not exist yet (a
+   * new log, or an end exactly at a boundary), waiting at most `timeoutMs`: otherwise the first
+   * segment of every new store would be the one cold segment. No-op without preallocation.
+   */
+  async prepareNextSegment(timeoutMs: number): Promise<void> {
+    if (!this.allocator) return;
+    const size = this.options.segmentSize;
+    const start = this.writePosition - (this.writePosition % size);
+    if (this.segmentFor(this.writePosition)) return;
+    await this.allocator.prepareAndWait(join(this.options.dir, offsetFileName(start)), size, timeoutMs);
+  }
+
   /** Writes staged records to their segment (one pwrite). Throws DiskFullError / StoreIOError. */
   commit(): void {
     if (this.stagingLength === 0) return;

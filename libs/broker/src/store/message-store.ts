@@ -308,6 +308,7 @@ export class MessageStore {
       this.index.commit();
     }
     this.dispatchedEnd = end;
+    await this.commitLog.prepareNextSegment(FIRST_SEGMENT_PREPARE_TIMEOUT_MS);
     this.state = 'open';
     await this.writeCheckpoint();
 
@@ -930,6 +931,12 @@ const NO_KEYS: readonly string[] = [];
  * each); a chunk this size is written with one pwrite per touched file.
  */
 const DERIVED_COMMIT_EVERY = 16_384;
+
+/**
+ * How long opening a new preallocated log may wait for its first segment to be prepared (a 1 GiB
+ * segment takes a few seconds here); past it the log starts on a cold segment.
+ */
+const FIRST_SEGMENT_PREPARE_TIMEOUT_MS = 10_000;
 
 /** Most bytes one coalesced read may span. */
 const MAX_RUN_BYTES = 1024 * 1024;

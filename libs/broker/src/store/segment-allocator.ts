@@ -20,6 +20,7 @@ export const PREALLOCATING_SUFFIX = '.preallocating';
 export class SegmentAllocator {
   private readonly ready = new Set<string>();
   private requested: string | undefined;
+  private waiter: (() => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -33,6 +34,7 @@ export class SegmentAllocator {
       } else {
         this.logger.warn(`could not preallocate ${reply.path}: ${reply.message}`);
       }
+      this.waiter?.();
     });
     worker.on('error', (err) => this.logger.warn(`segment allocator stopped: ${err.message}`));
     worker.unref();
@@ -46,6 +48,33 @@ export class SegmentAllocator {
       { execArgv: fromSource ? ['--import', '@swc-node/register/esm-register'] : [] },
     );
     return new SegmentAllocator(worker, logger);
+  }
+
+  /**
+   * Prepares `path` and waits until it is ready, at most `timeoutMs` (the worker keeps the process
+   * referenced meanwhile). Used once, for the first segment of a new log, as RocketMQ warms its
+   * first mapped file at start-up. Resolves whether it is ready.
+   */
+  async prepareAndWait(path: string, size: number, timeoutMs: number): Promise<boolean> {
+    this.prepare(path, size);
+    const temp = path + PREALLOCATING_SUFFIX;
+    this.worker.ref();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      while (!this.ready.has(temp) && this.requested === path && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          this.waiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.waiter = undefined;
+      }
+      return this.ready.has(temp);
+    } finally {
+      this.worker.unref();
+    }
   }
 
   /** Starts preparing the segment that will live at `path` (replacing any earlier request). */
