@@ -140,7 +140,8 @@ export class CommitLog {
 
   /**
    * Recovery decided where the log ends: cut the segment there, drop anything after it, and
-   * continue appending from `offset`.
+   * continue appending from `offset`. Cutting (rather than keeping a preallocated zero tail) also
+   * erases stale bytes that a later crash recovery could otherwise take for valid records.
    */
   setEnd(offset: number): void {
     while (this.segments.length > 0 && this.segments[this.segments.length - 1]!.startOffset > offset) {
@@ -160,10 +161,9 @@ export class CommitLog {
   }
 
   /**
-   * Reserves space for one record and encodes it into the staging buffer. Synchronous and
-   * allocation-free apart from the record itself; `commit()` later writes the batch.
+   * Reserves space for one record and encodes it into the staging buffer; returns its physical
+   * offset (its size is `measured.totalSize`). Synchronous; `commit()` later writes the batch.
    */
-  /** Returns the record's physical offset (its size is `measured.totalSize`). */
   append(measured: MeasuredRecord, queueOffset: number, storeTimestamp: number): number {
     const size = measured.totalSize;
     const segmentSize = this.options.segmentSize;
