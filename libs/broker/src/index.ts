@@ -1,2 +1,3 @@
 export * from './status-code.js';
 export * from './store/index.js';
+export * from './core/index.js';

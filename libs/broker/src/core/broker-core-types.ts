@@ -1,0 +1,85 @@
+/** Options and request shapes of the broker core facade (broker-core.ts). */
+import { type FlushMode, type MessageStoreOptions, type StoreLogger } from '../store/index.js';
+import { type Clock } from './clock.js';
+import { type ConsumeEngineLimits } from './consume/consume-engine.js';
+import { type FilterExpression } from './filter/index.js';
+import { type GroupOptions } from './group-registry.js';
+import { type TransactionCheck, type TransactionServiceOptions } from './transaction/transaction-service.js';
+
+/** Where the core logs; the store's shape (Nest's Logger fits). */
+export type BrokerCoreLogger = StoreLogger;
+
+/**
+ * Sends a transaction check-back to a live producer of the topic; false when none is connected (the
+ * check is repeated one interval later, not counted). The answer comes through `endTransaction(…,
+ * 'SERVER_CHECK')`.
+ */
+export type TransactionCheckBack = (check: TransactionCheck) => boolean;
+
+export interface BrokerCoreOptions {
+  /** Root of all state: `store/`, `config/` (topics, groups, offsets, epoch), `timer/`, `transaction/`. */
+  readonly dataDir: string;
+  /** Every lease, backoff, timer and check-back runs on it. Default: the system clock. */
+  readonly clock?: Clock;
+  /** The store's flush mode: `sync` acks after fdatasync, `async` (default) once written. */
+  readonly flushMode?: FlushMode;
+  /** Commit-log segment size; default the store's (64 MiB). */
+  readonly segmentSize?: number;
+  /** Zero-fill the next segment ahead of time. Default false. */
+  readonly preallocate?: boolean;
+  /** Further store options (retention, checkpoint interval, store host, …). */
+  readonly store?: Omit<
+    MessageStoreOptions,
+    'dataDir' | 'logger' | 'flushMode' | 'segmentSize' | 'preallocate'
+  >;
+  /** Create unknown topics on first send or receive. Default true. */
+  readonly autoCreateTopics?: boolean;
+  /** Create unknown consumer groups on first receive. Default true. */
+  readonly autoCreateGroups?: boolean;
+  /** Queue count of auto-created topics and of topics created without one. Default 8. */
+  readonly defaultQueueCount?: number;
+  /** Policy of auto-created groups and of groups created without one. Default RocketMQ's. */
+  readonly groupDefaults?: GroupOptions;
+  /** Latest accepted delivery timestamp, from now. Default 24 h (RocketMQ `maxDelayTimeMills`). */
+  readonly maxDelayMs?: number;
+  /** Largest accepted body. Default 4 MiB − 64 KiB (`DEFAULT_MAX_BODY_SIZE`, PROTOCOL.md §2). */
+  readonly maxBodySize?: number;
+  /**
+   * Key of the receipt handles' MAC, ≥ 16 bytes. Default: 32 random bytes per run, never written to
+   * disk. Leases live in memory only, so no handle can outlive its run anyway; the persisted epoch
+   * rejects an old handle even under a configured, fixed secret.
+   */
+  readonly receiptHandleSecret?: Buffer;
+  /** How check-backs reach producers; settable later with `setTransactionCheckBack`. Default: none connected. */
+  readonly transactionCheckBack?: TransactionCheckBack;
+  /** Check-back timing and the pending-half cap (defaults: 6 s, 30 s, 15 checks, 200,000). */
+  readonly transaction?: Pick<
+    TransactionServiceOptions,
+    'firstCheckMs' | 'checkIntervalMs' | 'maxChecks' | 'maxPending' | 'maxHalfAgeMs'
+  >;
+  /** Bounds of the consume engine's per-queue tables. */
+  readonly consumeLimits?: Partial<ConsumeEngineLimits>;
+  /** Default: each part logs to the console with its own prefix. */
+  readonly logger?: BrokerCoreLogger;
+}
+
+/** A ReceiveMessage call. */
+export interface ReceiveOptions {
+  readonly group: string;
+  readonly topic: string;
+  /** Default TAG `*` (everything). */
+  readonly filter?: FilterExpression;
+  /** 1..32; ≤ 0 or missing takes 32, more is clamped to 32 (PROTOCOL.md §2: be lenient). */
+  readonly batchSize?: number;
+  /** Lease length, 10 s..12 h. */
+  readonly invisibleMs: number;
+  /** The receiving client, so that `releaseClient` can hand its leases back. */
+  readonly clientId?: string;
+}
+
+export interface ListTopicsOptions {
+  /** Also list broker-internal topics (none are registered by default). Default false. */
+  readonly includeSystem?: boolean;
+  /** Also list `%RETRY%<group>` and `%DLQ%<group>` topics. Default true. */
+  readonly includeRetryAndDlq?: boolean;
+}
