@@ -3,6 +3,7 @@
  * all read `now()` and schedule through `setTimeout` of an injected Clock, so tests swap in a
  * ManualClock and run hours of broker time in microseconds, deterministically.
  */
+import { dueThenSeq, MinHeap } from './min-heap.js';
 
 declare const timerHandleBrand: unique symbol;
 
@@ -84,10 +85,6 @@ class ManualTimer {
   ) {}
 }
 
-function earlier(a: ManualTimer, b: ManualTimer): boolean {
-  return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
-}
-
 /**
  * A clock that moves only when told. `advance`/`advanceTo` fire every timer due within the window in
  * time order (timers due at the same instant in the order they were scheduled), including timers that
@@ -99,7 +96,7 @@ export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
   /** Binary min-heap by (dueAt, seq); cleared timers are dropped lazily. */
-  readonly #heap: ManualTimer[] = [];
+  readonly #heap = new MinHeap<ManualTimer>(dueThenSeq);
   #pending = 0;
 
   constructor(start = 0) {
@@ -123,7 +120,7 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer = new ManualTimer(fn, this.#now + delayOf(ms), this.#seq++, this);
-    this.#push(timer);
+    this.#heap.push(timer);
     this.#pending++;
     return timer as unknown as TimerHandle;
   }
@@ -133,7 +130,7 @@ export class ManualClock implements Clock {
     handle.cleared = true;
     this.#pending--;
     // Cleared timers leave the heap lazily; rebuild it when they are most of it.
-    if (this.#heap.length > 64 && this.#pending < this.#heap.length / 4) this.#compact();
+    if (this.#heap.size > 64 && this.#pending < this.#heap.size / 4) this.#compact();
   }
 
   /** Moves time forward by `ms` (≥ 0), firing due timers on the way. */
@@ -184,15 +181,13 @@ export class ManualClock implements Clock {
   }
 
   #compact(): void {
-    const live = this.#heap.filter((timer) => !timer.cleared);
-    this.#heap.length = 0;
-    for (const timer of live) this.#push(timer);
+    this.#heap.retain((timer) => !timer.cleared);
   }
 
   #takeDue(t: number): ManualTimer | undefined {
     const top = this.#peek();
     if (!top || top.dueAt > t) return undefined;
-    this.#pop();
+    this.#heap.pop();
     top.cleared = true;
     this.#pending--;
     return top;
@@ -200,37 +195,7 @@ export class ManualClock implements Clock {
 
   /** The earliest live timer, discarding cleared ones from the top. */
   #peek(): ManualTimer | undefined {
-    while (this.#heap.length > 0 && this.#heap[0]!.cleared) this.#pop();
-    return this.#heap[0];
-  }
-
-  #push(timer: ManualTimer): void {
-    const heap = this.#heap;
-    let i = heap.push(timer) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let least = i;
-      if (left < heap.length && earlier(heap[left]!, heap[least]!)) least = left;
-      if (right < heap.length && earlier(heap[right]!, heap[least]!)) least = right;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
-    }
+    return this.#heap.peekWhileDropping((timer) => timer.cleared);
   }
 }
 

@@ -23,14 +23,7 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { BadRequestError, ConsumerGroupNotFoundError, quote } from './errors.js';
-import {
-  consoleStateFileLogger,
-  jsonArray,
-  jsonObject,
-  readJsonFile,
-  writeJsonFileAtomic,
-  type StateFileLogger,
-} from './json-file.js';
+import { type StateFileLogger } from './json-file.js';
 import {
   DEFAULT_MAX_DELIVERY_ATTEMPTS,
   GROUP_MAX_LENGTH,
@@ -38,6 +31,7 @@ import {
   RETRY_BACKOFF_MS,
   TOPIC_OR_GROUP_NAME_PATTERN,
 } from './limits.js';
+import { PersistentRegistry } from './persistent-registry.js';
 import { validateConsumerGroup } from './validation.js';
 
 export const GROUPS_FILE = 'groups.json';
@@ -192,8 +186,7 @@ export class GroupRegistry {
   readonly #clock: Clock;
   readonly #autoCreate: boolean;
   readonly #defaults: GroupPolicy;
-  readonly #onDelete: ((group: string) => void) | undefined;
-  #groups = new Map<string, GroupConfig>();
+  readonly #groups: PersistentRegistry<GroupConfig>;
 
   /**
    * Loads `groups.json` (a missing file is an empty registry).
@@ -205,14 +198,16 @@ export class GroupRegistry {
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateGroups ?? true;
     this.#defaults = Object.freeze(policy(checkOptions(options.defaults), ROCKETMQ_DEFAULTS));
-    this.#onDelete = options.onDelete;
-    const logger = options.logger ?? consoleStateFileLogger;
-    const loaded = readJsonFile(
-      this.path,
-      (raw) => this.#parse(raw),
-      (m) => logger.warn(m),
-    );
-    if (loaded) this.#groups = loaded;
+    this.#groups = new PersistentRegistry<GroupConfig>({
+      path: this.path,
+      version: FILE_VERSION,
+      listKey: 'groups',
+      noun: 'group',
+      checkName: checkStoredName,
+      fromJson: parseGroup,
+      onDelete: options.onDelete,
+      logger: options.logger,
+    });
   }
 
   get autoCreateGroups(): boolean {
@@ -229,7 +224,7 @@ export class GroupRegistry {
 
   /** Every group, by name. */
   list(): GroupConfig[] {
-    return [...this.#groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.#groups.list();
   }
 
   /**
@@ -240,7 +235,7 @@ export class GroupRegistry {
     validateConsumerGroup(name);
     const config = policy(checkOptions(options), this.#defaults);
     if (this.#groups.has(name)) throw new BadRequestError(`consumer group ${quote(name)} already exists`);
-    return this.#put({ name, ...config, createdAt: this.#clock.now() });
+    return this.#groups.put(Object.freeze({ name, ...config, createdAt: this.#clock.now() }));
   }
 
   /**
@@ -254,7 +249,7 @@ export class GroupRegistry {
     const opts = checkOptions(options);
     const current = this.#groups.get(name);
     if (!current) throw new ConsumerGroupNotFoundError(name);
-    return this.#put({ ...current, ...policy(opts, current) });
+    return this.#groups.put(Object.freeze({ ...current, ...policy(opts, current) }));
   }
 
   /**
@@ -263,12 +258,7 @@ export class GroupRegistry {
    */
   delete(name: string): boolean {
     validateConsumerGroup(name);
-    if (!this.#groups.has(name)) return false;
-    const next = new Map(this.#groups);
-    next.delete(name);
-    this.#save(next);
-    this.#onDelete?.(name);
-    return true;
+    return this.#groups.delete(name);
   }
 
   /**
@@ -281,7 +271,7 @@ export class GroupRegistry {
     if (existing) return existing; // validated when created
     validateConsumerGroup(name);
     if (!this.#autoCreate) throw new ConsumerGroupNotFoundError(name);
-    return this.#put({ name, ...this.#defaults, createdAt: this.#clock.now() });
+    return this.#groups.put(Object.freeze({ name, ...this.#defaults, createdAt: this.#clock.now() }));
   }
 
   /** The group's backoff after failed delivery `attempt`; the default schedule for an unknown group. */
@@ -293,50 +283,28 @@ export class GroupRegistry {
   get defaults(): GroupPolicy {
     return this.#defaults;
   }
+}
 
-  // ------------------------------------------------------------------------------ persistence
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
 
-  #put(config: GroupConfig): GroupConfig {
-    const frozen = Object.freeze(config);
-    const next = new Map(this.#groups);
-    next.set(frozen.name, frozen);
-    this.#save(next);
-    return frozen;
+/** Only the characters and length: a name that later became reserved still loads. */
+function checkStoredName(name: string, index: number): void {
+  if (!TOPIC_OR_GROUP_NAME_PATTERN.test(name) || name.length > GROUP_MAX_LENGTH) {
+    throw new TypeError(`groups[${index}].name ${quote(name)} is not a valid group name`);
   }
+}
 
-  /** Write first, swap after: a failed write (disk full) leaves the registry as it was. */
-  #save(next: Map<string, GroupConfig>): void {
-    writeJsonFileAtomic(this.path, { version: FILE_VERSION, groups: [...next.values()] });
-    this.#groups = next;
-  }
-
-  #parse(raw: unknown): Map<string, GroupConfig> {
-    const file = jsonObject(raw, 'the file');
-    if (file.version !== FILE_VERSION) throw new TypeError(`unsupported version ${String(file.version)}`);
-    const groups = new Map<string, GroupConfig>();
-    for (const [i, entry] of jsonArray(file.groups, 'groups').entries()) {
-      const g = jsonObject(entry, `groups[${i}]`);
-      if (typeof g.name !== 'string') throw new TypeError(`groups[${i}].name is not a string`);
-      // Only the characters and length: a name that later became reserved still loads.
-      if (!TOPIC_OR_GROUP_NAME_PATTERN.test(g.name) || g.name.length > GROUP_MAX_LENGTH) {
-        throw new TypeError(`groups[${i}].name ${quote(g.name)} is not a valid group name`);
-      }
-      if (groups.has(g.name)) throw new TypeError(`group ${quote(g.name)} is listed twice`);
-      const createdAt = g.createdAt;
-      if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
-        throw new TypeError(`groups[${i}].createdAt is not a number`);
-      }
-      const config = policy(
-        {
-          fifo: g.fifo as boolean,
-          maxDeliveryAttempts: g.maxDeliveryAttempts as number,
-          retryBackoffMs: g.retryBackoffMs as number[],
-          consumeFrom: g.consumeFrom as ConsumeFrom,
-        },
-        ROCKETMQ_DEFAULTS,
-      );
-      groups.set(g.name, Object.freeze({ name: g.name, ...config, createdAt }));
-    }
-    return groups;
-  }
+function parseGroup(g: Record<string, unknown>, name: string, createdAt: number): GroupConfig {
+  const config = policy(
+    {
+      fifo: g.fifo as boolean,
+      maxDeliveryAttempts: g.maxDeliveryAttempts as number,
+      retryBackoffMs: g.retryBackoffMs as number[],
+      consumeFrom: g.consumeFrom as ConsumeFrom,
+    },
+    ROCKETMQ_DEFAULTS,
+  );
+  return Object.freeze({ name, ...config, createdAt });
 }

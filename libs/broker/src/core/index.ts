@@ -4,7 +4,7 @@
  * (errors the store already defines are the same classes, re-exported by errors.ts) nor with each
  * other: the consume engine's own `GroupPolicy` / `ConsumeFrom` views are exported under
  * `ConsumeGroupPolicy` / `ConsumeStartFrom`, and its `retryTopicOf` / `dlqTopicOf` are the topic
- * registry's (identical) ones.
+ * registry's.
  */
 export { BrokerCore } from './broker-core.js';
 export { BrokerCoreClosedError } from './broker-core-errors.js';
@@ -46,22 +46,7 @@ export {
   type ConsumeEngineOptions,
   type WakeReason,
 } from './consume/index.js';
-export {
-  DEAD_LETTER_PROPERTIES,
-  DEAD_LETTER_TIME_PROPERTY,
-  DELIVERY_ATTEMPTS_PROPERTY,
-  DLQ_ORIGIN_MESSAGE_ID_PROPERTY,
-  DLQ_ORIGIN_TOPIC_PROPERTY,
-  LAST_ERROR_MAX_CHARS,
-  LAST_ERROR_PROPERTY,
-  MESSAGE_GROUP_PROPERTY,
-  ORIGIN_MESSAGE_ID_PROPERTY,
-  ORIGIN_QUEUE_ID_PROPERTY,
-  PROPERTIES_NOT_COPIED,
-  RECONSUME_TIME_PROPERTY,
-  RETRY_FROM_PROPERTY,
-  RETRY_TOPIC_PROPERTY,
-} from './consume/names.js';
+export * from './consume/names.js';
 export type {
   AckEntry,
   AckEntryResult,

@@ -262,6 +262,19 @@ export const SYSTEM_GROUPS: ReadonlySet<string> = new Set([
 // Reserved property keys (MessageConst)
 // ---------------------------------------------------------------------------------------------
 
+/** `MessageConst`'s timer properties (`PROPERTY_TIMER_*`), set on a message the timer wheel holds. */
+export const TIMER_PROPERTY_KEYS: readonly string[] = Object.freeze([
+  'TIMER_DELAY_MS',
+  'TIMER_DELAY_SEC',
+  'TIMER_DELIVER_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TIMER_OUT_MS',
+  'TIMER_DEL_UNIQKEY',
+  'TIMER_DELAY_LEVEL',
+]);
+
 /**
  * `MessageConst.STRING_HASH_SET`: the 51 property names RocketMQ keeps for itself. A user property
  * with one of these keys is ILLEGAL_MESSAGE_PROPERTY_KEY (`SendMessageActivity.buildMessageProperty`).
@@ -304,15 +317,7 @@ export const ROCKETMQ_RESERVED_PROPERTY_KEYS: ReadonlySet<string> = new Set([
   'CLUSTER',
   'MSG_TYPE',
   'INNER_MULTI_QUEUE_OFFSET',
-  'TIMER_DELAY_MS',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL',
+  ...TIMER_PROPERTY_KEYS,
   '__BORNHOST',
   'BORN_TIMESTAMP',
   'DLQ_ORIGIN_TOPIC',

@@ -23,15 +23,9 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { BadRequestError, TopicNotFoundError, quote } from './errors.js';
-import {
-  consoleStateFileLogger,
-  jsonArray,
-  jsonObject,
-  readJsonFile,
-  writeJsonFileAtomic,
-  type StateFileLogger,
-} from './json-file.js';
+import { type StateFileLogger } from './json-file.js';
 import { DEFAULT_QUEUE_COUNT, DLQ_TOPIC_PREFIX, RETRY_TOPIC_PREFIX } from './limits.js';
+import { PersistentRegistry } from './persistent-registry.js';
 import {
   ALL_MESSAGE_TYPES,
   isSystemTopic,
@@ -147,9 +141,8 @@ export class TopicRegistry {
   readonly #clock: Clock;
   readonly #autoCreate: boolean;
   readonly #defaultQueueCount: number;
-  readonly #onDelete: ((topic: string) => void) | undefined;
   readonly #nameOptions: TopicNameOptions;
-  #topics = new Map<string, TopicConfig>();
+  readonly #topics: PersistentRegistry<TopicConfig>;
 
   /**
    * Loads `topics.json` (a missing file is an empty registry).
@@ -160,15 +153,31 @@ export class TopicRegistry {
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateTopics ?? true;
     this.#defaultQueueCount = checkQueueCount(options.defaultQueueCount ?? DEFAULT_QUEUE_COUNT);
-    this.#onDelete = options.onDelete;
     this.#nameOptions = { extraSystemTopics: options.extraSystemTopics };
-    const logger = options.logger ?? consoleStateFileLogger;
-    const loaded = readJsonFile(
-      this.path,
-      (raw) => this.#parse(raw),
-      (m) => logger.warn(m),
-    );
-    if (loaded) this.#topics = loaded;
+    const { extraSystemTopics } = this.#nameOptions;
+    this.#topics = new PersistentRegistry<TopicConfig>({
+      path: this.path,
+      version: FILE_VERSION,
+      listKey: 'topics',
+      noun: 'topic',
+      checkName: (name) => validateTopicName(name, { allowSystem: true, allowRetryDlq: true }),
+      fromJson: (t, name, createdAt) =>
+        freeze({
+          name,
+          kind: topicKind(name, extraSystemTopics),
+          queueCount: checkQueueCount(t.queueCount),
+          messageTypes: checkMessageTypes(t.messageTypes),
+          createdAt,
+        }),
+      toJson: (t) => ({
+        name: t.name,
+        queueCount: t.queueCount,
+        messageTypes: [...t.messageTypes],
+        createdAt: t.createdAt,
+      }),
+      onDelete: options.onDelete,
+      logger: options.logger,
+    });
   }
 
   get autoCreateTopics(): boolean {
@@ -185,7 +194,7 @@ export class TopicRegistry {
 
   /** Every topic, by name. */
   list(): TopicConfig[] {
-    return [...this.#topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.#topics.list();
   }
 
   /**
@@ -235,12 +244,7 @@ export class TopicRegistry {
    */
   delete(name: string): boolean {
     validateTopicName(name, { ...this.#nameOptions, allowRetryDlq: true });
-    if (!this.#topics.has(name)) return false;
-    const next = new Map(this.#topics);
-    next.delete(name);
-    this.#save(next);
-    this.#onDelete?.(name);
-    return true;
+    return this.#topics.delete(name);
   }
 
   /**
@@ -294,55 +298,8 @@ export class TopicRegistry {
     return this.ensureSystemTopic(dlqTopicOf(group), RETRY_DLQ_QUEUE_COUNT);
   }
 
-  // ------------------------------------------------------------------------------ persistence
-
   /** Persists the registry with `config` in it, then makes it visible. */
   #put(config: TopicConfig): TopicConfig {
-    const frozen = freeze(config);
-    const next = new Map(this.#topics);
-    next.set(frozen.name, frozen);
-    this.#save(next);
-    return frozen;
-  }
-
-  /** Write first, swap after: a failed write (disk full) leaves the registry as it was. */
-  #save(next: Map<string, TopicConfig>): void {
-    writeJsonFileAtomic(this.path, {
-      version: FILE_VERSION,
-      topics: [...next.values()].map((t) => ({
-        name: t.name,
-        queueCount: t.queueCount,
-        messageTypes: [...t.messageTypes],
-        createdAt: t.createdAt,
-      })),
-    });
-    this.#topics = next;
-  }
-
-  #parse(raw: unknown): Map<string, TopicConfig> {
-    const file = jsonObject(raw, 'the file');
-    if (file.version !== FILE_VERSION) throw new TypeError(`unsupported version ${String(file.version)}`);
-    const topics = new Map<string, TopicConfig>();
-    for (const [i, entry] of jsonArray(file.topics, 'topics').entries()) {
-      const t = jsonObject(entry, `topics[${i}]`);
-      if (typeof t.name !== 'string') throw new TypeError(`topics[${i}].name is not a string`);
-      validateTopicName(t.name, { allowSystem: true, allowRetryDlq: true });
-      if (topics.has(t.name)) throw new TypeError(`topic ${quote(t.name)} is listed twice`);
-      const createdAt = t.createdAt;
-      if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
-        throw new TypeError(`topics[${i}].createdAt is not a number`);
-      }
-      topics.set(
-        t.name,
-        freeze({
-          name: t.name,
-          kind: topicKind(t.name, this.#nameOptions.extraSystemTopics),
-          queueCount: checkQueueCount(t.queueCount),
-          messageTypes: checkMessageTypes(t.messageTypes),
-          createdAt,
-        }),
-      );
-    }
-    return topics;
+    return this.#topics.put(freeze(config));
   }
 }

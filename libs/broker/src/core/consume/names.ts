@@ -3,17 +3,9 @@
  * system properties it puts on the copies it stores there. RocketMQ's names where RocketMQ has one
  * for the same thing (`MessageConst`), `__RN_` names for Rocketnest's own bookkeeping.
  */
-import { DLQ_TOPIC_PREFIX, RETRY_TOPIC_PREFIX } from '../limits.js';
+import { TIMER_PROPERTY_KEYS } from '../limits.js';
 
-/** `%RETRY%<group>`: where a standard group's failed deliveries wait for their next attempt. */
-export function retryTopicOf(group: string): string {
-  return RETRY_TOPIC_PREFIX + group;
-}
-
-/** `%DLQ%<group>`: where messages go after the group's last attempt. */
-export function dlqTopicOf(group: string): string {
-  return DLQ_TOPIC_PREFIX + group;
-}
+export { dlqTopicOf, retryTopicOf } from '../topic-registry.js';
 
 /** `MessageConst.PROPERTY_SHARDING_KEY`: the message group of a FIFO message. */
 export const MESSAGE_GROUP_PROPERTY = '__SHARDINGKEY';
@@ -67,15 +59,7 @@ export const LAST_ERROR_MAX_CHARS = 256;
  */
 export const PROPERTIES_NOT_COPIED: ReadonlySet<string> = new Set([
   'DELAY',
-  'TIMER_DELAY_MS',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL',
+  ...TIMER_PROPERTY_KEYS,
   'TRAN_MSG',
   'PGROUP',
   'TRAN_PREPARED_QUEUE_OFFSET',

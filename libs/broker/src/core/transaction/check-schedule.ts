@@ -5,6 +5,7 @@
  * they outnumber the live ones.
  */
 import type { Clock, TimerHandle } from '../clock.js';
+import { dueThenSeq, MinHeap } from '../min-heap.js';
 
 /** A scheduled item; keep it to cancel. */
 export class ScheduleSlot<T> {
@@ -17,17 +18,13 @@ export class ScheduleSlot<T> {
   ) {}
 }
 
-function earlier<T>(a: ScheduleSlot<T>, b: ScheduleSlot<T>): boolean {
-  return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
-}
-
 /** Rebuild the heap once cancelled slots are this many and more than the live ones. */
 const COMPACT_MIN = 1024;
 
 export class CheckSchedule<T> {
   readonly #clock: Clock;
   readonly #onDue: (item: T) => void;
-  readonly #heap: ScheduleSlot<T>[] = [];
+  readonly #heap = new MinHeap<ScheduleSlot<T>>(dueThenSeq);
   #seq = 0;
   #live = 0;
   #timer: TimerHandle | undefined;
@@ -56,7 +53,7 @@ export class CheckSchedule<T> {
       slot.cancelled = true;
       return slot;
     }
-    this.#push(slot);
+    this.#heap.push(slot);
     this.#live++;
     this.#arm();
     return slot;
@@ -66,7 +63,7 @@ export class CheckSchedule<T> {
     if (!slot || slot.cancelled) return;
     slot.cancelled = true;
     this.#live--;
-    if (this.#heap.length - this.#live > Math.max(COMPACT_MIN, this.#live)) this.#compact();
+    if (this.#heap.size - this.#live > Math.max(COMPACT_MIN, this.#live)) this.#compact();
   }
 
   /** Cancels the timer; nothing fires afterwards and later `add`s are ignored. */
@@ -92,7 +89,7 @@ export class CheckSchedule<T> {
     // Take everything due first: items that `onDue` reschedules for "now" wait for the next turn.
     const due: ScheduleSlot<T>[] = [];
     for (let top = this.#peek(); top && top.dueAt <= now; top = this.#peek()) {
-      this.#pop();
+      this.#heap.pop();
       top.cancelled = true;
       this.#live--;
       due.push(top);
@@ -105,42 +102,10 @@ export class CheckSchedule<T> {
   }
 
   #peek(): ScheduleSlot<T> | undefined {
-    while (this.#heap.length > 0 && this.#heap[0]!.cancelled) this.#pop();
-    return this.#heap[0];
+    return this.#heap.peekWhileDropping((slot) => slot.cancelled);
   }
 
   #compact(): void {
-    const live = this.#heap.filter((slot) => !slot.cancelled);
-    this.#heap.length = 0;
-    for (const slot of live) this.#push(slot);
-  }
-
-  #push(slot: ScheduleSlot<T>): void {
-    const heap = this.#heap;
-    let i = heap.push(slot) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let least = i;
-      if (left < heap.length && earlier(heap[left]!, heap[least]!)) least = left;
-      if (right < heap.length && earlier(heap[right]!, heap[least]!)) least = right;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
-    }
+    this.#heap.retain((slot) => !slot.cancelled);
   }
 }
