@@ -34,6 +34,7 @@ export function readBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     dataDir: resolve(env.BROKER_DATA_DIR ?? './data/broker'),
     flushMode: flush,
     segmentSize: segmentMiB * 1024 * 1024,
-    preallocate: (env.BROKER_PREALLOCATE ?? 'true') !== 'false',
+    // Opt-in: an idle developer broker must not fill the disk (1 GiB per prepared segment).
+    preallocate: env.BROKER_PREALLOCATE === 'true',
   };
 }
