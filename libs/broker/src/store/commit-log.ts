@@ -125,17 +125,21 @@ export class CommitLog {
   }
 
   segmentFor(offset: number): CommitLogSegment | undefined {
+    const s = this.segments[this.firstSegmentEndingAfter(offset)];
+    return s && s.startOffset <= offset ? s : undefined;
+  }
+
+  /** Index of the first segment whose end lies beyond `offset` (binary search; segments are sorted). */
+  private firstSegmentEndingAfter(offset: number): number {
     const segs = this.segments;
     let lo = 0;
-    let hi = segs.length - 1;
-    while (lo <= hi) {
+    let hi = segs.length;
+    while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const s = segs[mid]!;
-      if (offset < s.startOffset) hi = mid - 1;
-      else if (offset >= s.startOffset + s.size) lo = mid + 1;
-      else return s;
+      if (segs[mid]!.startOffset + segs[mid]!.size <= offset) lo = mid + 1;
+      else hi = mid;
     }
-    return undefined;
+    return lo;
   }
 
   /**
@@ -260,7 +264,14 @@ export class CommitLog {
    * The FlushService guarantees one call in flight.
    */
   sync(from: number, to: number, callback: (err: Error | null) => void): void {
-    const pending = this.segments.filter((s) => s.startOffset < to && s.startOffset + s.size > from);
+    // Usually one segment (two across a roll-over), found by binary search rather than a scan per
+    // sync, and collected before the first await: retention may drop head segments meanwhile.
+    const pending: CommitLogSegment[] = [];
+    for (let i = this.firstSegmentEndingAfter(from); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.startOffset >= to) break;
+      pending.push(segment);
+    }
     const next = (i: number): void => {
       if (i >= pending.length) return callback(null);
       pending[i]!.sync((err) => (err ? callback(ioError('fdatasync', err)) : next(i + 1)));
