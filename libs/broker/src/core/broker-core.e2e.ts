@@ -97,7 +97,7 @@ describe('BrokerCore: send, receive, ack', () => {
     await h.send('visible', { transaction: {} });
     h.receive('g', 'visible');
     const names = h.core.listTopics().map((t) => t.name);
-    expect(names).toEqual(['%DLQ%g', '%RETRY%g', 'visible']);
+    expect(names).toEqual(['%DLQ%g', '%RETRY%g_visible', 'visible']);
     expect(h.core.listTopics({ includeRetryAndDlq: false }).map((t) => t.name)).toEqual(['visible']);
     expect(names).not.toContain(SCHEDULE_TOPIC);
     expect(names).not.toContain(TRANS_HALF_TOPIC);
@@ -178,7 +178,7 @@ describe('BrokerCore: retry and dead letters', () => {
       tag: 't',
       userProperties: { p: '1' },
     });
-    expect(again!.queue.topic).toBe('%RETRY%g');
+    expect(again!.queue.topic).toBe('%RETRY%g_work');
     h.core.ack('g', again!.receiptHandle);
     await h.advance(HOUR);
     expect(h.receive('g', 'work')).toEqual([]);
@@ -216,7 +216,7 @@ describe('BrokerCore: retry and dead letters', () => {
     });
     expect(dead!.message.systemProperties[LAST_ERROR_PROPERTY]).toMatch(/negatively acknowledged/);
     const copies = await h.core.queryMessageById(undefined, 'MSG-0');
-    expect(copies.map((m) => m.topic)).toEqual(['work', '%RETRY%g', '%RETRY%g', '%DLQ%g']);
+    expect(copies.map((m) => m.topic)).toEqual(['work', '%RETRY%g_work', '%RETRY%g_work', '%DLQ%g']);
     expect((await h.core.queryMessageById('%DLQ%g', 'MSG-0')).map((m) => m.topic)).toEqual(['%DLQ%g']);
 
     expect(await h.core.resendFromDeadLetter('g', ['MSG-0'])).toBe(1);
@@ -400,6 +400,90 @@ describe('BrokerCore: backlog tools', () => {
   });
 });
 
+describe('BrokerCore: deleting topics and groups', () => {
+  const INVALID = { code: StatusCode.INVALID_RECEIPT_HANDLE };
+
+  beforeEach(async () => {
+    h = await CoreHarness.open();
+  });
+
+  it('a deleted topic is forgotten at once: old handles are stale, a re-created one is read from offset 0', async () => {
+    h.core.createGroup('g', { retryBackoffMs: [SECOND] });
+    h.core.createTopic('t', { queueCount: 1 });
+    for (let i = 0; i < 3; i++) await h.send('t');
+    const [first, second, third] = h.receive('g', 't');
+    h.core.ack('g', first!.receiptHandle);
+    h.core.changeInvisibleDuration('g', second!.receiptHandle, 0); // nack: retried via %RETRY%g_t
+    await h.advance(SECOND);
+    const [retried] = h.receive('g', 't');
+    expect(retried!.queue.topic).toBe('%RETRY%g_t');
+    expect(h.core.listTopics().map((t) => t.name)).toContain('%RETRY%g_t');
+
+    expect(h.core.deleteTopic('t')).toBe(true);
+    // The group's retry topic for it goes along (RocketMQ's clearRetryTopicWhenDeleteTopic).
+    expect(h.core.listTopics().map((t) => t.name)).toEqual(['%DLQ%g']);
+    expect(h.core.inFlightCount('g')).toBe(0);
+    for (const stale of [third!, retried!]) {
+      expect(() => h.core.ack('g', stale.receiptHandle)).toThrow(expect.objectContaining(INVALID));
+      expect(() => h.core.changeInvisibleDuration('g', stale.receiptHandle, 30 * SECOND)).toThrow(
+        expect.objectContaining(INVALID),
+      );
+    }
+
+    // Created again, without a restart: its messages are delivered from offset 0.
+    h.core.createTopic('t', { queueCount: 1 });
+    await h.send('t');
+    const [fresh] = h.receive('g', 't');
+    expect(fresh!.message.body.toString()).toBe('body 3');
+    expect(fresh!.queue).toEqual({ topic: 't', queueId: 0, queueOffset: 0 });
+    expect(fresh!.deliveryAttempt).toBe(1);
+    h.core.ack('g', fresh!.receiptHandle);
+    // The old leases neither expire into retries nor come back.
+    await h.advance(HOUR);
+    expect(h.receive('g', 't')).toEqual([]);
+    expect(h.core.lag('g', 't').total).toBe(0);
+  });
+
+  it('a deleted group loses its leases and offsets; created again it starts per its consumeFrom', async () => {
+    h.core.createTopic('t', { queueCount: 1 });
+    for (let i = 0; i < 3; i++) await h.send('t');
+    h.core.createGroup('first');
+    h.core.createGroup('last', { consumeFrom: { kind: 'last' } });
+    const leased = h.receive('first', 't');
+    expect(leased).toHaveLength(3);
+    expect(h.drain('last', 't')).toEqual([]); // starts after what was there
+    await h.send('t');
+    expect(h.drain('last', 't')).toEqual(['body 3']);
+
+    expect(h.core.deleteGroup('first')).toBe(true);
+    expect(h.core.deleteGroup('last')).toBe(true);
+    expect(h.core.inFlightCount('first')).toBe(0);
+    for (const stale of leased) {
+      expect(() => h.core.ack('first', stale.receiptHandle)).toThrow(expect.objectContaining(INVALID));
+    }
+
+    // No offsets and no read position survive: `first` reads everything again from attempt 1,
+    // `last` starts at the end as it is now.
+    h.core.createGroup('first');
+    h.core.createGroup('last', { consumeFrom: { kind: 'last' } });
+    expect(h.core.lag('first', 't').total).toBe(4);
+    const again = h.receive('first', 't');
+    expect(again.map((m) => [m.message.body.toString(), m.deliveryAttempt])).toEqual([
+      ['body 0', 1],
+      ['body 1', 1],
+      ['body 2', 1],
+      ['body 3', 1],
+    ]);
+    expect(h.drain('last', 't')).toEqual([]);
+    await h.send('t');
+    expect(h.drain('last', 't')).toEqual(['body 4']);
+    // The old leases do not expire into retries of the new group.
+    for (const m of again) h.core.ack('first', m.receiptHandle);
+    await h.advance(HOUR);
+    expect(h.drain('first', 't')).toEqual(['body 4']);
+  });
+});
+
 describe('BrokerCore: auto-creation off', () => {
   beforeEach(async () => {
     h = await CoreHarness.open({ autoCreateTopics: false, autoCreateGroups: false });
@@ -423,7 +507,7 @@ describe('BrokerCore: auto-creation off', () => {
       expect.objectContaining({ code: StatusCode.TOPIC_NOT_FOUND }),
     );
     expect(h.drain('g', 'known')).toEqual(['body 1']);
-    expect(h.core.listTopics().map((t) => t.name)).toEqual(['%DLQ%g', '%RETRY%g', 'known']);
+    expect(h.core.listTopics().map((t) => t.name)).toEqual(['%DLQ%g', '%RETRY%g_known', 'known']);
   });
 });
 

@@ -8,10 +8,12 @@
  * progress).
  *
  * Wiring:
- * - topic deleted → its consume queues, every group's offsets in it and its round-robin counter go;
- *   groups that were reading it restart at offset 0 of the (empty) queues, where a re-created
- *   topic's messages will be.
- * - group deleted → its offsets go.
+ * - topic deleted → its consume queues, every group's offsets in it, its round-robin counter, what
+ *   the consume engine read or leased in it, and the groups' retry topics for it
+ *   (`%RETRY%<group>_<topic>`, as RocketMQ's `clearRetryTopicWhenDeleteTopic`) go; a re-created
+ *   topic is read from offset 0.
+ * - group deleted → its offsets and what the consume engine read or leased for it go; a re-created
+ *   group starts per its `consumeFrom`.
  * - consume engine: offsets = ConsumerOffsets; retries = TimerService (durable backoff); policy =
  *   GroupRegistry; queue counts = TopicRegistry; an operator's offset reset drops what the engine
  *   read ahead (`ConsumerOffsets.onReset` → `resetOffset`).
@@ -151,7 +153,11 @@ export class BrokerCore {
     this.#logger = parts.logger;
     this.#checkBack = parts.checkBack;
     hooks.topicDeleted = (topic) => this.#topicDeleted(topic);
-    hooks.groupDeleted = (group) => this.#offsets.deleteGroup(group);
+    hooks.groupDeleted = (group) => {
+      // Engine first: its late callbacks then find nothing to commit.
+      this.#engine.forgetGroup(group);
+      this.#offsets.deleteGroup(group);
+    };
     hooks.checkBack = (check) => this.#checkBack?.(check) === true;
     this.#unsubscribeReset = this.#offsets.onReset((group, topic, queueId, offset) =>
       this.#engine.resetOffset(group, topic, queueId, offset),
@@ -368,7 +374,7 @@ export class BrokerCore {
       throw new ConsumerGroupNotFoundError(group);
     this.#topics.getOrCreate(topic);
     this.#groups.getOrCreate(group);
-    this.#ensureRetryAndDlq(group);
+    this.#ensureRetryAndDlq(group, topic);
     return this.#engine.receive({
       group,
       topic,
@@ -470,7 +476,7 @@ export class BrokerCore {
   forwardToDeadLetter(group: string, receiptHandle: string, reason?: string): Promise<void> {
     return this.#run(() => {
       validateConsumerGroup(group);
-      this.#ensureRetryAndDlq(group);
+      this.#ensureDlq(group);
       return this.#engine.forwardToDeadLetter(group, receiptHandle, reason);
     });
   }
@@ -499,8 +505,9 @@ export class BrokerCore {
   }
 
   /**
-   * Deletes a user, retry or DLQ topic with its queues and every group's offsets in it. False if it
-   * did not exist. Its records age out of the commit log with retention.
+   * Deletes a user, retry or DLQ topic with its queues and every group's offsets in it, and the
+   * groups' `%RETRY%<group>_<topic>` topics for it; leases in them go stale. False if it did not
+   * exist. Its records age out of the commit log with retention.
    */
   deleteTopic(name: string): boolean {
     this.#assertOpen();
@@ -706,11 +713,16 @@ export class BrokerCore {
   }
 
   /**
-   * The group's `%RETRY%` and `%DLQ%` topics, registered the first time the group consumes (RocketMQ
-   * creates them on demand too), so that they are listed and can be consumed, inspected and deleted.
+   * The group's retry topic for `topic` (`%RETRY%<group>_<topic>`) and its `%DLQ%<group>`, registered
+   * the first time the group consumes the topic (RocketMQ creates them on demand too), so that they
+   * are listed and can be consumed, inspected and deleted.
    */
-  #ensureRetryAndDlq(group: string): void {
-    if (!this.#topics.has(retryTopicOf(group))) this.#topics.ensureRetryTopic(group);
+  #ensureRetryAndDlq(group: string, topic: string): void {
+    if (!this.#topics.has(retryTopicOf(group, topic))) this.#topics.ensureRetryTopic(group, topic);
+    this.#ensureDlq(group);
+  }
+
+  #ensureDlq(group: string): void {
     if (!this.#topics.has(dlqTopicOf(group))) this.#topics.ensureDlqTopic(group);
   }
 
@@ -725,19 +737,31 @@ export class BrokerCore {
   }
 
   /**
-   * A deleted topic's queues are gone and restart at offset 0 if it is created again. Groups that
-   * were reading it are moved there too, or their in-memory read position (past the old end) would
-   * skip every message of the new topic until the next restart.
+   * A deleted topic's queues are gone and restart at offset 0 if it is created again. The engine
+   * forgets what it read there (its read position past the old end would skip every message of the
+   * new topic until the next restart; its leases go stale), and the retry topics of the groups that
+   * consumed it go too (RocketMQ's `clearRetryTopicWhenDeleteTopic`), so that old retries are not
+   * delivered as messages of the new topic.
    */
   #topicDeleted(topic: string): void {
-    for (const group of this.#offsets.groupsOf(topic)) {
-      for (const { queueId } of this.#offsets.forGroup(group, topic)) {
-        this.#engine.resetOffset(group, topic, queueId, 0);
-      }
-    }
+    const retries = this.#offsets
+      .groupsOf(topic)
+      .map((group) => retryTopicOf(group, topic))
+      .filter((retry) => retry !== topic);
+    this.#engine.forgetTopic(topic);
     this.#store.deleteTopic(topic);
     this.#offsets.deleteTopic(topic);
     this.#selector.forget(topic);
+    for (const retry of retries) {
+      try {
+        // Re-enters this hook for the retry topic; the registry already holds the outer deletion.
+        this.#topics.delete(retry);
+      } catch (err) {
+        this.#logger.error(
+          `deleting ${retry} with ${topic} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
   }
 }
 

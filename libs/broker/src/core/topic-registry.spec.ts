@@ -5,6 +5,7 @@ import { RocketError, StatusCode, type StatusCodeValue } from '../status-code.js
 import { ManualClock } from './clock.js';
 import { TopicNotFoundError } from './errors.js';
 import { CorruptJsonFileError } from './json-file.js';
+import { validateTopicName } from './validation.js';
 import {
   MAX_QUEUE_COUNT,
   TOPICS_FILE,
@@ -182,8 +183,8 @@ describe('TopicRegistry', () => {
 
     it('deletes retry and DLQ topics but not system topics', () => {
       const r = registry();
-      r.ensureRetryTopic('g');
-      expect(r.delete(retryTopicOf('g'))).toBe(true);
+      r.ensureRetryTopic('g', 'orders');
+      expect(r.delete(retryTopicOf('g', 'orders'))).toBe(true);
       r.ensureSystemTopic('RMQ_SYS_TRANS_HALF_TOPIC');
       expect(codeOf(() => r.delete('RMQ_SYS_TRANS_HALF_TOPIC'))).toBe(StatusCode.ILLEGAL_TOPIC);
     });
@@ -260,11 +261,24 @@ describe('TopicRegistry', () => {
       expect(codeOf(() => r.ensureSystemTopic('RMQ_SYS_X', 0))).toBe(StatusCode.BAD_REQUEST);
     });
 
-    it('retry and DLQ topics of a 120-character group fit the 255 limit', () => {
+    it('retry and DLQ topics of a 120-character group and a 127-character topic fit the 255 limit', () => {
       const group = 'g'.repeat(120);
+      const topic = 't'.repeat(127);
       const r = registry();
-      expect(r.ensureRetryTopic(group).name).toBe(`%RETRY%${group}`);
+      const retry = r.ensureRetryTopic(group, topic);
+      expect(retry.name).toBe(`%RETRY%${group}_${topic}`);
+      expect(retry.name).toHaveLength(255);
+      expect(retry).toMatchObject({ kind: 'retry', queueCount: 1 });
       expect(r.ensureDlqTopic(group).name).toBe(dlqTopicOf(group));
+    });
+
+    it('names the retry topic per (group, topic) as RocketMQ 5 pop does', () => {
+      expect(retryTopicOf('billing', 'orders')).toBe('%RETRY%billing_orders');
+      // A retry topic consumed directly retries into itself (RocketMQ's revive).
+      expect(retryTopicOf('billing', '%RETRY%billing_orders')).toBe('%RETRY%billing_orders');
+      // Consuming a DLQ retries into the consumer's own retry topic, naming the DLQ.
+      expect(retryTopicOf('g', '%DLQ%other')).toBe('%RETRY%g_%DLQ%other');
+      expect(() => validateTopicName(retryTopicOf('g', '%DLQ%other'), { allowRetryDlq: true })).not.toThrow();
     });
 
     it('classifies names', () => {

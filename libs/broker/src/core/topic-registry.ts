@@ -16,7 +16,7 @@
  *   check the character set and length.
  * - `getOrCreate` is the send/receive path: an unknown user topic is created with the defaults (8
  *   queues, all message types = RocketMQ's MIXED) when `autoCreateTopics` is on (the default), else it
- *   is TOPIC_NOT_FOUND. An unknown `%RETRY%<group>` or `%DLQ%<group>` topic is always created, with one
+ *   is TOPIC_NOT_FOUND. An unknown `%RETRY%<group>_<topic>` or `%DLQ%<group>` topic is always created, with one
  *   queue, as RocketMQ creates them on demand (`createTopicInSendMessageBackMethod`): a consumer may
  *   subscribe to a DLQ before anything dead-lettered. Asking for a system topic is ILLEGAL_TOPIC.
  */
@@ -40,7 +40,7 @@ const FILE_VERSION = 1;
 /** Rocketnest's bound on a topic's queue count. */
 export const MAX_QUEUE_COUNT = 1024;
 
-/** Queues of a `%RETRY%<group>` or `%DLQ%<group>` topic (RocketMQ: `retryQueueNums` = 1, DLQ 1). */
+/** Queues of a `%RETRY%<group>_<topic>` or `%DLQ%<group>` topic (RocketMQ: `retryQueueNums` = 1, DLQ 1). */
 export const RETRY_DLQ_QUEUE_COUNT = 1;
 
 /** What a topic is for: the name alone decides (`user` topics are everything not reserved). */
@@ -87,9 +87,19 @@ export function topicKind(name: string, extraSystemTopics?: ReadonlySet<string>)
   return isSystemTopic(name, extraSystemTopics) ? 'system' : 'user';
 }
 
-/** `%RETRY%<group>`. */
-export function retryTopicOf(group: string): string {
-  return RETRY_TOPIC_PREFIX + group;
+/** `KeyBuilder.POP_RETRY_SEPARATOR_V1`. */
+const POP_RETRY_SEPARATOR = '_';
+
+/**
+ * The retry topic of `group` for `topic`: `%RETRY%<group>_<topic>`, RocketMQ 5's pop retry topic
+ * (`KeyBuilder.buildPopRetryTopicV1`; V2's `+` separator is not a legal name character here). One per
+ * (group, topic), so that retries of a topic the group no longer receives never sit in front of
+ * another topic's. A group ≤ 120 characters and a topic ≤ 127 give at most 255, the retry/DLQ limit.
+ * A retry topic consumed directly retries into itself, as RocketMQ's revive does.
+ */
+export function retryTopicOf(group: string, topic: string): string {
+  if (topic.startsWith(RETRY_TOPIC_PREFIX)) return topic;
+  return `${RETRY_TOPIC_PREFIX}${group}${POP_RETRY_SEPARATOR}${topic}`;
 }
 
 /** `%DLQ%<group>`. */
@@ -288,9 +298,9 @@ export class TopicRegistry {
     });
   }
 
-  /** `%RETRY%<group>` with one queue. */
-  ensureRetryTopic(group: string): TopicConfig {
-    return this.ensureSystemTopic(retryTopicOf(group), RETRY_DLQ_QUEUE_COUNT);
+  /** `%RETRY%<group>_<topic>` with one queue. */
+  ensureRetryTopic(group: string, topic: string): TopicConfig {
+    return this.ensureSystemTopic(retryTopicOf(group, topic), RETRY_DLQ_QUEUE_COUNT);
   }
 
   /** `%DLQ%<group>` with one queue. */

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 const INVALID = { code: StatusCode.INVALID_RECEIPT_HANDLE };
 
-describe('retry through %RETRY%<group> (standard groups)', () => {
+describe('retry through %RETRY%<group>_<topic> (standard groups)', () => {
   it('an expired lease comes back after the backoff with attempt 2, the original offset moves on', async () => {
     await h.send('orders', { queueId: 1, tag: 'red', keys: ['k'], userProperties: { p: '1' } });
     const [first] = h.receive('g', 'orders', { invisibleMs: 30_000 });
@@ -31,7 +31,12 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
     expect(h.scheduler.scheduled).toHaveLength(1);
     const { message: copy, deliverAt } = h.scheduler.scheduled[0]!;
     expect(deliverAt).toBe(T0 + 30_000 + 10_000); // RocketMQ's first backoff step, 10 s
-    expect(copy).toMatchObject({ topic: '%RETRY%g', queueId: 0, messageId: 'MSG-0', reconsumeTimes: 1 });
+    expect(copy).toMatchObject({
+      topic: '%RETRY%g_orders',
+      queueId: 0,
+      messageId: 'MSG-0',
+      reconsumeTimes: 1,
+    });
     expect(h.offsets.get('g', 'orders', 1)).toBe(1); // the original counts as done
     expect(h.engine.inFlightCount('g')).toBe(0);
 
@@ -47,10 +52,10 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
       userProperties: { p: '1' },
     });
     expect(again!.message.body.toString()).toBe('body 0');
-    expect(again!.queue.topic).toBe('%RETRY%g'); // where the lease lives
+    expect(again!.queue.topic).toBe('%RETRY%g_orders'); // where the lease lives
     expect(() => h.engine.ack('g', first!.receiptHandle)).toThrow(expect.objectContaining(INVALID));
     h.engine.ack('g', again!.receiptHandle);
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(1);
+    expect(h.offsets.get('g', '%RETRY%g_orders', 0)).toBe(1);
     await h.advance(3_600_000);
     expect(h.receive('g', 'orders')).toEqual([]);
   });
@@ -93,7 +98,7 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
     // b's copy was redelivered: its old handle is stale now.
     expect(() => h.engine.ack('g', b!.receiptHandle)).toThrow(expect.objectContaining(INVALID));
     h.engine.ack('g', again[0]!.receiptHandle);
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(2);
+    expect(h.offsets.get('g', '%RETRY%g_A', 0)).toBe(2);
   });
 
   it('the handle a nack returns acks the message until the retry copy is delivered', async () => {
@@ -105,7 +110,7 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
     h.engine.ack('g', nack.receiptHandle);
     await h.advance(10_000);
     expect(h.receive('g', 'A')).toEqual([]);
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(1);
+    expect(h.offsets.get('g', '%RETRY%g_A', 0)).toBe(1);
   });
 
   it('a late ack while the retry copy is still being stored is honoured too', async () => {
@@ -126,6 +131,7 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
     h.engine.changeInvisibleDuration('g', b!.receiptHandle, 0);
     h.engine.changeInvisibleDuration('g', a!.receiptHandle, 0);
     await h.settle();
+    expect(h.scheduler.scheduled.map((s) => s.message.topic)).toEqual(['%RETRY%g_B', '%RETRY%g_A']);
     await h.advance(10_000);
     const retriedA = h.receive('g', 'A');
     expect(retriedA.map((m) => [m.message.topic, m.message.messageId, m.deliveryAttempt])).toEqual([
@@ -136,9 +142,84 @@ describe('retry through %RETRY%<group> (standard groups)', () => {
       ['B', 'MSG-1', 2],
     ]);
     h.engine.ack('g', retriedA[0]!.receiptHandle);
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(0); // B's copy (offset 0) is still in flight
+    expect(h.offsets.get('g', '%RETRY%g_A', 0)).toBe(1);
+    expect(h.offsets.get('g', '%RETRY%g_B', 0)).toBe(0); // B's copy is still in flight
     h.engine.ack('g', retriedB[0]!.receiptHandle);
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(2);
+    expect(h.offsets.get('g', '%RETRY%g_B', 0)).toBe(1);
+  });
+
+  it("retries of a topic the group no longer receives never hold back another topic's retries", async () => {
+    await h.close();
+    h = await Harness.create({ limits: { maxLookaheadPerQueue: 2 } });
+    for (let i = 0; i < 5; i++) await h.send('A');
+    await h.send('B');
+    const fromA = h.receive('g', 'A');
+    const [b] = h.receive('g', 'B');
+    expect(fromA).toHaveLength(5);
+    // A's failures are stored first: in a retry topic shared by the group they would fill its
+    // look-ahead window (2) in front of B's.
+    for (const m of fromA) h.engine.changeInvisibleDuration('g', m.receiptHandle, 0);
+    h.engine.changeInvisibleDuration('g', b!.receiptHandle, 0);
+    await h.settle();
+    await h.advance(10_000);
+    expect(h.read('%RETRY%g_A')).toHaveLength(5);
+    expect(h.read('%RETRY%g_B').map((m) => m.messageId)).toEqual(['MSG-5']);
+
+    // The group only receives B from now on.
+    const [retriedB] = h.receive('g', 'B');
+    expect([retriedB!.message.topic, retriedB!.message.messageId, retriedB!.deliveryAttempt]).toEqual([
+      'B',
+      'MSG-5',
+      2,
+    ]);
+    expect(retriedB!.queue.topic).toBe('%RETRY%g_B');
+    h.engine.changeInvisibleDuration('g', retriedB!.receiptHandle, 0);
+    await h.settle();
+    await h.advance(30_000);
+    const [again] = h.receive('g', 'B');
+    expect([again!.message.messageId, again!.deliveryAttempt]).toEqual(['MSG-5', 3]);
+    h.engine.ack('g', again!.receiptHandle);
+    expect(h.engine.inFlightCount('g', '%RETRY%g_A')).toBe(0); // nothing of A was read
+    expect(h.offsets.get('g', '%RETRY%g_A', 0)).toBeUndefined();
+
+    // A's retries are all still there for A.
+    const retriedA = h.receive('g', 'A');
+    expect(retriedA.map((m) => [m.message.messageId, m.deliveryAttempt])).toEqual(
+      ['MSG-0', 'MSG-1', 'MSG-2', 'MSG-3', 'MSG-4'].map((id) => [id, 2]),
+    );
+  });
+
+  it('two (group, topic) pairs whose retry topic names coincide each get only their own retries', async () => {
+    // `_` is legal in both names: a/b_c and a_b/c both retry into `%RETRY%a_b_c`, as in RocketMQ.
+    await h.send('b_c');
+    await h.send('c');
+    const [x] = h.receive('a', 'b_c');
+    const [y] = h.receive('a_b', 'c');
+    h.engine.changeInvisibleDuration('a', x!.receiptHandle, 0);
+    h.engine.changeInvisibleDuration('a_b', y!.receiptHandle, 0);
+    await h.settle();
+    await h.advance(10_000);
+    expect(h.read('%RETRY%a_b_c').map((m) => m.messageId)).toEqual(['MSG-0', 'MSG-1']);
+    const [forA] = h.receive('a', 'b_c');
+    const [forAB] = h.receive('a_b', 'c');
+    expect([forA!.message.topic, forA!.message.messageId, forA!.deliveryAttempt]).toEqual([
+      'b_c',
+      'MSG-0',
+      2,
+    ]);
+    expect([forAB!.message.topic, forAB!.message.messageId, forAB!.deliveryAttempt]).toEqual([
+      'c',
+      'MSG-1',
+      2,
+    ]);
+    // The other pair's copy is finished for each group, not held in its look-ahead window: once its
+    // own copy is acked, each group's offset is past both.
+    h.engine.ack('a', forA!.receiptHandle);
+    h.engine.ack('a_b', forAB!.receiptHandle);
+    expect(h.offsets.get('a', '%RETRY%a_b_c', 0)).toBe(2);
+    expect(h.offsets.get('a_b', '%RETRY%a_b_c', 0)).toBe(2);
+    expect(h.receive('a', 'b_c')).toEqual([]);
+    expect(h.receive('a_b', 'c')).toEqual([]);
   });
 
   it('redelivers in place when the retry scheduler fails', async () => {
@@ -195,7 +276,7 @@ describe('dead-letter queue', () => {
     });
     expect(dead!.systemProperties[LAST_ERROR_PROPERTY]).toMatch(/lease expired after delivery attempt 3/);
     expect(dead!.body.toString()).toBe('body 0');
-    expect(h.offsets.get('g', '%RETRY%g', 0)).toBe(2);
+    expect(h.offsets.get('g', '%RETRY%g_orders', 0)).toBe(2);
 
     // The DLQ is an ordinary topic to another group, read from its first message whatever the
     // group's consumeFrom (as lag.ts counts it).

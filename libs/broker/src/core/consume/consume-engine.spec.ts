@@ -267,7 +267,7 @@ describe('filters', () => {
 });
 
 describe('long polling', () => {
-  it('wakes on a dispatch to the topic or to the group retry topic, on timeout, and on abort', async () => {
+  it('wakes on a dispatch to the topic or to the group retry topic for that topic, on timeout, and on abort', async () => {
     const woken = h.engine.waitForMessages('g', 'A', 20_000);
     await h.send('B');
     await h.send('A');
@@ -276,7 +276,7 @@ describe('long polling', () => {
     h.engine.ack('g', m!.receiptHandle);
 
     const retry = h.engine.waitForMessages('g', 'A', 20_000);
-    await h.store.append({ topic: '%RETRY%g', queueId: 0, body: Buffer.from('r'), messageId: 'R' });
+    await h.store.append({ topic: '%RETRY%g_A', queueId: 0, body: Buffer.from('r'), messageId: 'R' });
     await expect(retry).resolves.toBe('notified');
 
     const timeout = h.engine.waitForMessages('g', 'A', 20_000);

@@ -2,17 +2,18 @@
  * Pop-style consumption (RocketMQ 5 ReceiveMessage / AckMessage / ChangeInvisibleDuration /
  * ForwardMessageToDeadLetterQueue), on top of the store.
  *
- * A receive reads every queue of the topic and of the group's `%RETRY%<group>` topic from the
- * group's committed offset on, leases what it hands out and returns an HMAC'd receipt handle per
- * message. Per (group, topic, queue) the engine keeps a small table of the messages it read and has
- * not finished (queue-state.ts); the committed offset advances over the contiguous finished prefix
- * and goes to the OffsetStore. Leases live in memory only: after a restart everything not committed
+ * A receive reads every queue of the topic and of the group's retry topic for it,
+ * `%RETRY%<group>_<topic>` (RocketMQ 5's pop retry topic), from the group's committed offset on,
+ * leases what it hands out and returns an HMAC'd receipt handle per message. Per (group, topic,
+ * queue) the engine keeps a small table of the messages it read and has not finished
+ * (queue-state.ts); the committed offset advances over the contiguous finished prefix and goes to
+ * the OffsetStore. Leases live in memory only: after a restart everything not committed
  * is delivered again (at-least-once).
  *
  * A lease that ends (expiry, or a nack = ChangeInvisibleDuration 0) counts as a failed attempt:
- * - standard group: the message is copied to `%RETRY%<group>` through the retry scheduler (the timer
- *   service), visible after the group's backoff, with `reconsumeTimes` = attempts so far; the original
- *   offset is then finished. This is RocketMQ's revive, and it keeps long backoffs out of memory.
+ * - standard group: the message is copied to `%RETRY%<group>_<topic>` through the retry scheduler
+ *   (the timer service), visible after the group's backoff, with `reconsumeTimes` = attempts so
+ *   far; the original offset is then finished. This is RocketMQ's revive, and it keeps long backoffs out of memory.
  * - FIFO group: the message stays where it is, in backoff, and is redelivered in place with
  *   attempt + 1; its message group stays locked meanwhile (one message in flight per message group
  *   and queue, later messages of other groups are looked ahead to within a bounded window).
@@ -235,7 +236,7 @@ export class ConsumeEngine {
     signal?: AbortSignal,
   ): Promise<WakeReason> {
     if (this.#closed) return Promise.resolve('closed');
-    const retry = retryTopicOf(group);
+    const retry = retryTopicOf(group, topic);
     return this.#polls.wait(topic === retry ? [topic] : [topic, retry], timeoutMs, signal);
   }
 
@@ -244,7 +245,7 @@ export class ConsumeEngine {
     const count = this.#queueCount(pass.topic);
     for (let q = 0; q < count; q++)
       out.push(this.#stateFor(pass.group, pass.topic, q, pass.policy.consumeFrom));
-    const retry = retryTopicOf(pass.group);
+    const retry = retryTopicOf(pass.group, pass.topic);
     if (retry !== pass.topic) {
       // Retry copies are only ever written by this engine (queue 0); read whatever queues exist.
       for (const q of this.#store.queueIds(retry))
@@ -268,7 +269,7 @@ export class ConsumeEngine {
     const blocked = pass.blocked;
     for (const entry of state.entries.values()) {
       if (pass.out.length >= pass.batch) return false;
-      if (entry.realTopic !== pass.topic) continue; // another topic's retry copy
+      if (entry.realTopic !== pass.topic) continue; // a copy made by a consumer of the retry topic itself
       const group = entry.messageGroup;
       if (blocked && group !== undefined) {
         if (blocked.has(group)) continue;
@@ -306,7 +307,7 @@ export class ConsumeEngine {
         state.queueId,
         state.scanned,
         Math.min(want, limits.maxScanPerQueue - examined),
-        // A retry queue holds every topic's copies: no tag pre-filter there, a miss is not "done".
+        // No tag pre-filter on a retry queue: a copy may not be this topic's, so a miss is not "done".
         retryQueue ? {} : { tagFilter: pass.filter.tagsCodeFilter },
       );
       const from = state.scanned;
@@ -339,7 +340,11 @@ export class ConsumeEngine {
     // A retry copy's delivery continues the count; anything else starts at 1.
     const nextAttempt = retryQueue ? message.reconsumeTimes + 1 : 1;
     if (realTopic !== pass.topic) {
-      // Another topic's retry: keep it for that topic's receive.
+      // Not a retry of this topic. `_` is legal in group and topic names, so `%RETRY%a_b_c` is the
+      // retry topic of both a/b_c and a_b/c: a copy naming another topic is the other pair's, and
+      // is finished for this group (kept, it would fill the look-ahead window for good).
+      if (realTopic !== state.topic) return;
+      // A copy made by a consumer of the retry topic itself: keep it for that receive.
       const group = pass.blocked ? messageGroupOf(message) : undefined;
       state.add(
         newEntry(message.queueOffset, message.physicalOffset, realTopic, group, nextAttempt, originKey),
@@ -591,6 +596,37 @@ export class ConsumeEngine {
     this.#polls.notify(topic);
   }
 
+  /**
+   * `topic` was deleted: drop what every group read, leased or read ahead in it and in its retry
+   * topics, so that a topic created again under the name is read from wherever the offset store then
+   * says (deleting the stored offsets is the caller's job). Handles of dropped leases go stale
+   * (INVALID_RECEIPT_HANDLE), timers of dropped entries stop, and retry or DLQ writes under way
+   * complete without touching offsets. Long polls are left parked: they wake on the next message.
+   */
+  forgetTopic(topic: string): void {
+    for (const [group, topics] of this.#states) {
+      this.#dropTopic(topics, topic);
+      this.#dropTopic(topics, retryTopicOf(group, topic));
+      if (topics.size === 0) this.#states.delete(group);
+    }
+    this.#ledger.forget((group, t) => t === topic || t === retryTopicOf(group, topic));
+  }
+
+  /**
+   * `group` was deleted: drop what it read, leased or read ahead in every topic (its retry topics
+   * included), as `forgetTopic` does; a group created again under the name starts where the offset
+   * store then says, or per its `consumeFrom`.
+   */
+  forgetGroup(group: string): void {
+    const topics = this.#states.get(group);
+    if (topics) {
+      for (const topic of [...topics.keys()]) this.#dropTopic(topics, topic);
+      this.#states.delete(group);
+    }
+    this.#ledger.forget((g) => g === group);
+    this.#groupHashes.delete(group);
+  }
+
   /** Messages of `group` held now (leased, in FIFO backoff, or being moved), optionally of one topic. */
   inFlightCount(group: string, topic?: string): number {
     let held = 0;
@@ -632,7 +668,7 @@ export class ConsumeEngine {
     }, entry.invisibleUntil - this.#clock.now());
   }
 
-  /** A delivery failed (lease expired or nacked): back off, retry via `%RETRY%`, or dead-letter. */
+  /** A delivery failed (lease expired or nacked): back off, retry via `%RETRY%…`, or dead-letter. */
   #leaseEnded(state: QueueState, entry: Entry, reason: string): void {
     this.#clearTimer(entry);
     entry.clientId = undefined;
@@ -832,6 +868,19 @@ export class ConsumeEngine {
   }
 
   // ------------------------------------------------------------------------------------- queue states
+
+  /**
+   * Forgets one topic of a group. Clearing each state (not only unlinking it) matters: callbacks
+   * still holding it (lease timers, retry and DLQ writes) check `owns` and then do nothing.
+   */
+  #dropTopic(topics: Map<string, Map<number, QueueState>>, topic: string): void {
+    const queues = topics.get(topic);
+    if (!queues) return;
+    topics.delete(topic);
+    for (const state of queues.values()) {
+      for (const entry of state.clear()) this.#clearTimer(entry);
+    }
+  }
 
   #stateFor(group: string, topic: string, queueId: number, consumeFrom: ConsumeFrom): QueueState {
     let topics = this.#states.get(group);

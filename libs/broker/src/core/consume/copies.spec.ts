@@ -53,7 +53,7 @@ describe('copies', () => {
       'x'.repeat(999),
     );
     expect(copy).toMatchObject({
-      topic: '%RETRY%g',
+      topic: '%RETRY%g_orders',
       queueId: 0,
       messageId: 'ID-1',
       tag: 'paid',
@@ -75,7 +75,11 @@ describe('copies', () => {
     for (const gone of ['TIMER_DELIVER_MS', 'TRAN_MSG', 'REAL_TOPIC'])
       expect(copy.systemProperties![gone]).toBeUndefined();
     expect(copy.systemProperties![LAST_ERROR_PROPERTY]!.length).toBe(LAST_ERROR_MAX_CHARS);
-    const asStored = stored({ topic: '%RETRY%g', queueId: 0, systemProperties: copy.systemProperties! });
+    const asStored = stored({
+      topic: '%RETRY%g_orders',
+      queueId: 0,
+      systemProperties: copy.systemProperties!,
+    });
     expect(retryFromOf(asStored)).toEqual({ topic: 'orders', queueId: 3, queueOffset: 9 });
     expect(messageGroupOf(asStored)).toBe('mg');
     // A copy of a copy keeps the first queue id.
@@ -84,7 +88,7 @@ describe('copies', () => {
       'orders',
       'g',
       3,
-      { topic: '%RETRY%g', queueId: 0, queueOffset: 0 },
+      { topic: '%RETRY%g_orders', queueId: 0, queueOffset: 0 },
       'r',
     );
     expect(again.systemProperties![ORIGIN_QUEUE_ID_PROPERTY]).toBe('3');

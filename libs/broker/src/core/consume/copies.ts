@@ -1,5 +1,5 @@
 /**
- * The copies the engine stores of a delivered message: the retry copy (`%RETRY%<group>`), the
+ * The copies the engine stores of a delivered message: the retry copy (`%RETRY%<group>_<topic>`), the
  * dead-letter copy (`%DLQ%<group>`) and the resend of a dead letter to its original topic. Every copy
  * keeps the producer's message id, body, tag, keys, user properties, message group and born data;
  * what changes is recorded in system properties (names.ts).
@@ -54,7 +54,7 @@ export function retryFromOf(
   return { topic, queueId, queueOffset };
 }
 
-/** What a consumer sees: a retry copy shows the topic it was sent to, not `%RETRY%<group>`. */
+/** What a consumer sees: a retry copy shows the topic it was sent to, not `%RETRY%<group>_<topic>`. */
 export function deliveredView(message: StoredMessage, realTopic: string): StoredMessage {
   return message.topic === realTopic ? message : { ...message, topic: realTopic };
 }
@@ -108,7 +108,7 @@ function lineage(message: StoredMessage, realTopic: string, system: Record<strin
 
 /**
  * The retry copy after delivery `attempt` of `message` (consumed as `realTopic`, leased on `from`) failed: it goes to
- * `%RETRY%<group>` with `reconsumeTimes = attempt`, so that its delivery is attempt + 1.
+ * `%RETRY%<group>_<realTopic>` with `reconsumeTimes = attempt`, so that its delivery is attempt + 1.
  */
 export function retryCopy(
   message: StoredMessage,
@@ -124,7 +124,7 @@ export function retryCopy(
   system[RETRY_FROM_PROPERTY] = `${from.queueId}/${from.queueOffset}/${from.topic}`;
   system[LAST_ERROR_PROPERTY] = clip(reason);
   return {
-    ...base(message, retryTopicOf(group), RETRY_DLQ_QUEUE_ID),
+    ...base(message, retryTopicOf(group, realTopic), RETRY_DLQ_QUEUE_ID),
     systemProperties: system,
     reconsumeTimes: attempt,
   };

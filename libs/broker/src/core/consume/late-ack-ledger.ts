@@ -1,6 +1,6 @@
 /**
  * Leases of a standard group that expired (or were nacked) and whose message went to
- * `%RETRY%<group>`, remembered until the retry copy is delivered.
+ * `%RETRY%<group>_<topic>`, remembered until the retry copy is delivered.
  *
  * PROTOCOL.md §2 AckMessage: an ack for a lease that expired but whose message was not redelivered
  * yet must be accepted. Once the original moved to the retry topic its queue offset is finished, so
@@ -60,5 +60,21 @@ export class LateAckLedger {
     const record = this.#records.get(key);
     if (record !== undefined) this.#records.delete(key);
     return record;
+  }
+
+  /**
+   * Drops the records of leases on a (group, topic) that `match` selects (the topic or group was
+   * deleted); a late ack of such a lease is then stale. Returns how many were dropped.
+   */
+  forget(match: (group: string, topic: string) => boolean): number {
+    let dropped = 0;
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const key of this.#records.keys()) {
+      const [group = '', topic = ''] = key.split('\u0000', 2);
+      if (!match(group, topic)) continue;
+      this.#records.delete(key);
+      dropped++;
+    }
+    return dropped;
   }
 }

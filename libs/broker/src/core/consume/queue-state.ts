@@ -11,12 +11,12 @@
 import { type TimerHandle } from '../clock.js';
 
 /**
- * - `ready`: visible, never delivered in this run (FIFO look-ahead, a retry copy for another topic)
+ * - `ready`: visible, never delivered in this run (FIFO look-ahead, a retry copy made by a consumer of the retry topic itself)
  *   or handed back without counting an attempt (`release`).
  * - `leased`: delivered, lease running.
  * - `backoff`: FIFO only: the lease ended (expiry or nack) and the message is redelivered in place
  *   once `visibleAt` has passed. Its message group stays locked.
- * - `retrying`: being written to `%RETRY%<group>` through the retry scheduler.
+ * - `retrying`: being written to `%RETRY%<group>_<topic>` through the retry scheduler.
  * - `deadLettering`: being written to `%DLQ%<group>`.
  */
 export type EntryState = 'ready' | 'leased' | 'backoff' | 'retrying' | 'deadLettering';

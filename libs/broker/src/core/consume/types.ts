@@ -71,7 +71,7 @@ export interface ConsumeLogger {
 
 export interface ReceiveRequest {
   readonly group: string;
-  /** The topic subscribed to; the group's `%RETRY%<group>` topic is read along with it. */
+  /** The topic subscribed to; the group's `%RETRY%<group>_<topic>` is read along with it. */
   readonly topic: string;
   readonly filter: CompiledFilter;
   /** 1..32; anything else is clamped as the proxy does (`clampReceiveBatchSize`). */
