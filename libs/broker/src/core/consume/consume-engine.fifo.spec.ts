@@ -3,6 +3,7 @@ import { type StoredMessage } from '../../store/index.js';
 import { MESSAGE_GROUP_PROPERTY } from './names.js';
 import { Harness } from './testing/engine-harness.js';
 import { type ReceivedMessage } from './types.js';
+import { seededRandom } from '../../testing/seeded-random.js';
 
 let h: Harness;
 
@@ -151,16 +152,7 @@ describe('FIFO groups', () => {
 });
 
 /** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 describe('FIFO under concurrent receivers with random ack, nack, expiry and crashes', () => {
   it.each([

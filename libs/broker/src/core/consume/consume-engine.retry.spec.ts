@@ -9,6 +9,7 @@ import {
   RETRY_TOPIC_PROPERTY,
 } from './names.js';
 import { Harness, T0 } from './testing/engine-harness.js';
+import { seededRandom } from '../../testing/seeded-random.js';
 
 let h: Harness;
 
@@ -404,16 +405,7 @@ describe('restart', () => {
 });
 
 /** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 describe('leases under concurrent receivers with random ack, nack, expiry and crashes', () => {
   it('never hands out a message while another lease on it runs, and finishes each exactly once', async () => {

@@ -25,6 +25,17 @@ const HOUR = 60 * MINUTE;
 /** 2025-01-01T00:00:00Z: buckets line up with wall-clock quarters. */
 const T0 = Date.UTC(2025, 0, 1);
 
+/** A clock whose `now()` is shifted by a settable `offset`: a wall clock stepping back or ahead. */
+function offsetClock(base: Clock): Clock & { offset: number } {
+  const shifted = {
+    offset: 0,
+    now: () => base.now() + shifted.offset,
+    setTimeout: (fn: () => void, ms: number) => base.setTimeout(fn, ms),
+    clearTimeout: (handle: Parameters<Clock['clearTimeout']>[0]) => base.clearTimeout(handle),
+  };
+  return shifted;
+}
+
 describe('TimerService', () => {
   let dir: string;
   let logger: CapturingLogger;
@@ -300,12 +311,7 @@ describe('TimerService', () => {
   });
 
   it('survives a clock stepping back: nothing fires early, twice or never', async () => {
-    let offset = 0;
-    const jumpy: Clock = {
-      now: () => clock.now() + offset,
-      setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
-      clearTimeout: (handle) => clock.clearTimeout(handle),
-    };
+    const jumpy = offsetClock(clock);
     const timer = await open({ clock: jumpy });
     const fires: Array<[string, number]> = [];
     timer.onFired = (id) => fires.push([id, jumpy.now()]);
@@ -313,7 +319,7 @@ describe('TimerService', () => {
     await timer.schedule(message('later'), T0 + 2 * HOUR);
     await advance(clock, 40 * MINUTE);
     // The clock steps back one hour: buckets between T0 − 20 min and T0 + 40 min were finished.
-    offset = -HOUR;
+    jumpy.offset = -HOUR;
     await timer.schedule(message('b'), T0 - 15 * MINUTE);
     await timer.schedule(message('c'), T0 + 5 * MINUTE);
     await timer.schedule(message('d'), T0 + 30 * MINUTE + 1);
@@ -329,21 +335,16 @@ describe('TimerService', () => {
   });
 
   it('survives a clock jumping a year ahead and back', async () => {
-    let offset = 0;
-    const jumpy: Clock = {
-      now: () => clock.now() + offset,
-      setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
-      clearTimeout: (handle) => clock.clearTimeout(handle),
-    };
+    const jumpy = offsetClock(clock);
     const timer = await open({ clock: jumpy });
     const fires: Array<[string, number]> = [];
     timer.onFired = (id) => fires.push([id, jumpy.now()]);
     await timer.schedule(message('early'), T0 + 10 * MINUTE);
-    offset = 365 * 24 * HOUR;
+    jumpy.offset = 365 * 24 * HOUR;
     // The next wake-up (armed for 'early') sees a clock a year ahead: everything is due, it fires.
     await advance(clock, 10 * MINUTE);
     expect(fires.map(([id]) => id)).toEqual(['early']);
-    offset = 0;
+    jumpy.offset = 0;
     await timer.schedule(message('x'), T0 + 20 * MINUTE);
     await timer.schedule(message('y'), T0 + 5 * HOUR);
     await advance(clock, 6 * HOUR);
