@@ -23,15 +23,16 @@ import { PROPERTY_TRANSACTION_PREPARED } from '../core/transaction/transaction-p
 import { type StoredMessage } from '../store/index.js';
 import { SysFlag } from '../store/message-record.js';
 import { unwrapName } from './namespace.js';
+import { durationOf, timestampOf } from './proto-time.js';
 import {
   DigestType,
   Encoding,
   ProtoMessageType,
-  type Duration,
   type Message,
   type SystemProperties,
-  type Timestamp,
 } from './proto-types.js';
+
+export { durationOf, timestampOf };
 
 export interface MessageViewOptions {
   /** `host:port` shown as `store_host` (the broker's advertised endpoint); default the record's. */
@@ -48,19 +49,6 @@ export interface MessageViewOptions {
 
 export function isReceivedMessage(message: StoredMessage | ReceivedMessage): message is ReceivedMessage {
   return 'receiptHandle' in message && 'message' in message;
-}
-
-/** google.protobuf.Timestamp of epoch milliseconds. */
-export function timestampOf(ms: number): Timestamp {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
-}
-
-/** google.protobuf.Duration of milliseconds (≥ 0). */
-export function durationOf(ms: number): Duration {
-  const whole = Math.max(0, ms);
-  const seconds = Math.floor(whole / 1000);
-  return { seconds, nanos: Math.round((whole - seconds * 1000) * 1e6) };
 }
 
 /** MD5 of the body as the Java proxy digests it: upper-case hex. */

@@ -1,7 +1,7 @@
 /**
- * The one way a unary RPC is served: authenticate, read the metadata, run the handler, and answer
- * with its response; any throw (typed or not) becomes a response carrying only a `status`, with
- * gRPC status OK (PROTOCOL.md §0). A handler can therefore never crash the server nor leave a call
+ * The one way a unary RPC is served: authenticate, read the metadata, require a client id (40017),
+ * run the handler and answer with its response. Any throw (typed or not) becomes a response carrying
+ * only a `status`, with gRPC status OK (PROTOCOL.md §0). A handler can therefore never crash the server nor leave a call
  * unanswered, and every response has a status (never code 0).
  */
 import { type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
@@ -34,7 +34,8 @@ export function unary<Req, Res extends { status?: Status }>(
     const fail = (err: unknown): void => answer({ status: statusOf(err, deps.logger, rpc) } as Res);
     try {
       const context = deps.authenticate(call);
-      if (context.clientId !== undefined) deps.clients.touch(context.clientId);
+      // Like the Java proxy (`GrpcMessagingApplication.validateContext`): every call needs a client id.
+      deps.clients.touch(context.requireClientId());
       const request = (call.request ?? {}) as Req;
       Promise.resolve(handler(request, context, call)).then(answer, fail);
     } catch (err) {

@@ -37,7 +37,7 @@ export function pullMessageHandler(
   return (call) => {
     let response: StatusOnlyResponse;
     try {
-      deps.authenticate(call);
+      deps.authenticate(call).requireClientId();
       response = { status: statusOf(new UnsupportedRpcError('PullMessage')) };
     } catch (err) {
       response = { status: statusOf(err, deps.logger, 'PullMessage') };

@@ -3,6 +3,7 @@
  * ephemeral port, and a raw grpc-js client built from the same official protos, so that tests send
  * exactly what goes over the wire (including requests no well-behaved client would build).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +14,14 @@ import {
   type Client,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { type BrokerCoreOptions } from '../../core/broker-core-types.js';
+import { type BrokerCoreOptions, type ReceiveOptions } from '../../core/broker-core-types.js';
 import { BrokerCore } from '../../core/broker-core.js';
+import { type ReceivedMessage } from '../../core/consume/types.js';
 import { formatDateTime, signDateTime, type AuthOptions } from '../auth.js';
 import { GrpcMessagingServer, type GrpcMessagingServerOptions } from '../messaging-server.js';
 import { messagingServiceDefinition } from '../proto.js';
+import { timestampOf } from '../proto-time.js';
+import { Encoding, ProtoMessageType, type Message, type SystemProperties } from '../proto-types.js';
 
 export const TEST_CLIENT_ID = 'test-host@4242@1@abc123';
 
@@ -145,4 +149,79 @@ export async function startHarness(options: HarnessOptions = {}): Promise<GrpcHa
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+let messageSeq = 0;
+
+/** A message id shaped like the official client's: 34 upper-case hex characters, unique. */
+export function newMessageId(): string {
+  messageSeq++;
+  return `01${randomBytes(12).toString('hex')}${messageSeq.toString(16).padStart(8, '0')}`.toUpperCase();
+}
+
+export interface ProtoMessageOptions {
+  topic?: string;
+  namespace?: string;
+  body?: Buffer;
+  messageId?: string;
+  tag?: string;
+  keys?: string[];
+  userProperties?: Record<string, string>;
+  messageGroup?: string;
+  /** Epoch ms. */
+  deliveryTimestamp?: number;
+  transactional?: boolean;
+  /** Raw system property overrides, applied last. */
+  system?: Partial<SystemProperties>;
+}
+
+/** A `Message` as the official producer builds it (PublishingMessage.toProtobuf). */
+export function protoMessage(options: ProtoMessageOptions = {}): Message {
+  const type = options.transactional
+    ? ProtoMessageType.TRANSACTION
+    : options.deliveryTimestamp !== undefined
+      ? ProtoMessageType.DELAY
+      : options.messageGroup !== undefined
+        ? ProtoMessageType.FIFO
+        : ProtoMessageType.NORMAL;
+  const system: SystemProperties = {
+    keys: options.keys ?? [],
+    message_id: options.messageId ?? newMessageId(),
+    born_timestamp: timestampOf(Date.now()),
+    born_host: 'test-host',
+    body_encoding: Encoding.IDENTITY,
+    queue_id: 0,
+    message_type: type,
+    ...(options.tag === undefined ? {} : { tag: options.tag }),
+    ...(options.messageGroup === undefined ? {} : { message_group: options.messageGroup }),
+    ...(options.deliveryTimestamp === undefined
+      ? {}
+      : { delivery_timestamp: timestampOf(options.deliveryTimestamp) }),
+    ...options.system,
+  };
+  return {
+    topic: { name: options.topic ?? 'orders', resource_namespace: options.namespace ?? '' },
+    body: options.body ?? Buffer.from('hello rocketnest'),
+    user_properties: options.userProperties ?? {},
+    system_properties: system,
+  };
+}
+
+/**
+ * Receives from the core directly (ReceiveMessage is the streams' RPC), waiting in real time for the
+ * store's asynchronous dispatch until `count` messages came or `timeoutMs` passed.
+ */
+export async function receiveFromCore(
+  core: BrokerCore,
+  request: ReceiveOptions,
+  count = 1,
+  timeoutMs = 3_000,
+): Promise<ReceivedMessage[]> {
+  const got: ReceivedMessage[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < count && Date.now() < deadline) {
+    got.push(...core.receive(request));
+    if (got.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return got;
 }
