@@ -69,7 +69,7 @@ export interface ReceiveOptions {
   readonly topic: string;
   /** Default TAG `*` (everything). */
   readonly filter?: FilterExpression;
-  /** 1..32; ≤ 0 or missing takes 32, more is clamped to 32 (PROTOCOL.md §2: be lenient). */
+  /** Missing takes 32; not an integer ≥ 1 is BAD_REQUEST; more than 32 is clamped (Apache's proxy). */
   readonly batchSize?: number;
   /** Lease length, 10 s..12 h. */
   readonly invisibleMs: number;

@@ -79,6 +79,7 @@ import {
   validateInvisibleDuration,
   validateKeys,
   validateMessageId,
+  validateReceiveBatchSize,
   validateTopicName,
 } from './validation.js';
 
@@ -153,11 +154,7 @@ export class BrokerCore {
     this.#logger = parts.logger;
     this.#checkBack = parts.checkBack;
     hooks.topicDeleted = (topic) => this.#topicDeleted(topic);
-    hooks.groupDeleted = (group) => {
-      // Engine first: its late callbacks then find nothing to commit.
-      this.#engine.forgetGroup(group);
-      this.#offsets.deleteGroup(group);
-    };
+    hooks.groupDeleted = (group) => this.#groupDeleted(group);
     hooks.checkBack = (check) => this.#checkBack?.(check) === true;
     this.#unsubscribeReset = this.#offsets.onReset((group, topic, queueId, offset) =>
       this.#engine.resetOffset(group, topic, queueId, offset),
@@ -359,7 +356,8 @@ export class BrokerCore {
    * group's retry topic), each leased for `invisibleMs`. Creates the group and topic on first use
    * when auto-creation is on.
    * @throws IllegalConsumerGroupError, IllegalTopicError, IllegalFilterExpressionError,
-   *   IllegalInvisibleTimeError, ConsumerGroupNotFoundError, TopicNotFoundError
+   *   IllegalInvisibleTimeError, BadRequestError (batch size), ConsumerGroupNotFoundError,
+   *   TopicNotFoundError
    */
   receive(request: ReceiveOptions): ReceivedMessage[] {
     this.#assertOpen();
@@ -369,6 +367,7 @@ export class BrokerCore {
     validateTopicName(topic, { allowRetryDlq: true });
     const filter = compileFilter(request.filter ?? ALL);
     validateInvisibleDuration(request.invisibleMs);
+    const batchSize = validateReceiveBatchSize(request.batchSize);
     // Refused requests create nothing: the group is checked before the topic may be auto-created.
     if (!this.#groups.autoCreateGroups && !this.#groups.has(group))
       throw new ConsumerGroupNotFoundError(group);
@@ -379,7 +378,7 @@ export class BrokerCore {
       group,
       topic,
       filter,
-      batchSize: request.batchSize ?? 0,
+      batchSize,
       invisibleMs: request.invisibleMs,
       ...(request.clientId === undefined ? {} : { clientId: request.clientId }),
     });
@@ -551,7 +550,10 @@ export class BrokerCore {
     return this.#groups.update(name, options);
   }
 
-  /** Deletes a group and its committed offsets. False if it did not exist. */
+  /**
+   * Deletes a group, its committed offsets, and its retry and DLQ topics (as `mqadmin deleteSubGroup`
+   * does), so that a re-created group starts clean. False if it did not exist.
+   */
   deleteGroup(name: string): boolean {
     this.#assertOpen();
     return this.#groups.delete(name);
@@ -734,6 +736,27 @@ export class BrokerCore {
     if (!config) throw new TopicNotFoundError(topic);
     if (!this.#groups.has(group)) throw new ConsumerGroupNotFoundError(group);
     return config;
+  }
+
+  #groupDeleted(group: string): void {
+    // Engine first: its late callbacks then find nothing to commit.
+    this.#engine.forgetGroup(group);
+    this.#offsets.deleteGroup(group);
+    const own = this.#topics
+      .list()
+      .filter((t) => t.kind === 'user')
+      .map((t) => retryTopicOf(group, t.name))
+      .concat(dlqTopicOf(group))
+      .filter((name) => this.#topics.has(name));
+    for (const name of own) {
+      try {
+        this.#topics.delete(name);
+      } catch (err) {
+        this.#logger.error(
+          `deleting ${name} with group ${group} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
   }
 
   /**

@@ -360,15 +360,18 @@ describe('bad inputs get their RocketMQ status code (RELIABILITY.md §(d))', () 
     });
   });
 
-  it('is lenient with batch_size, as PROTOCOL.md §2 asks: ≤ 0 takes the default, more than 32 is clamped', async () => {
+  it('clamps a batch_size over 32 as Apache’s proxy does, and refuses one that is not a positive integer with BAD_REQUEST', async () => {
     h.core.createGroup('batch');
     h.core.createTopic('Many', { queueCount: 1 });
     await h.core.send(Array.from({ length: 40 }, (_, i) => msg({ topic: 'Many', messageId: `M-${i}` })));
+    for (const batchSize of [0, -1, 2.5, Number.NaN]) {
+      expect(() => h.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000, batchSize })).toThrow(
+        expect.objectContaining({ code: C.BAD_REQUEST }),
+      );
+    }
     expect(
       h.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000, batchSize: 1_000 }),
     ).toHaveLength(32);
-    expect(h.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000, batchSize: 0 })).toHaveLength(
-      8,
-    );
+    expect(h.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000 })).toHaveLength(8);
   });
 });

@@ -83,7 +83,8 @@ export interface SendOk {
   /** The queue of the topic the message is (or, DELAY / TRANSACTION, will be) in. */
   readonly queueId: number;
   /**
-   * Its offset in that queue. DELAY: −1 (it gets one when the timer fires). TRANSACTION: the offset
+   * Its offset in that queue. DELAY: the offset of the timer record (its real offset comes when the
+   * timer fires; RocketMQ answers with the timer topic's offset too). TRANSACTION: the offset
    * of the half message in `RMQ_SYS_TRANS_HALF_TOPIC`, as RocketMQ's broker answers.
    */
   readonly queueOffset: number;
@@ -355,7 +356,7 @@ export async function routeSends(
                 messageId,
                 messageType: 'DELAY',
                 queueId,
-                queueOffset: -1,
+                queueOffset: r.queueOffset,
                 deliverAt: r.deliverAt,
               };
             },

@@ -20,6 +20,7 @@ import { DEFAULT_MAX_BODY_SIZE, INVISIBLE_DURATION_MAX_MS, MAX_DELAY_MS } from '
 import {
   ALL_MESSAGE_TYPES,
   clampReceiveBatchSize,
+  validateReceiveBatchSize,
   effectiveMessageType,
   isBlank,
   isSystemGroup,
@@ -476,6 +477,20 @@ describe('clampReceiveBatchSize', () => {
     expect(clampReceiveBatchSize(NaN)).toBe(32);
     expect(clampReceiveBatchSize(1000)).toBe(32);
     expect(clampReceiveBatchSize(2.7)).toBe(2);
+  });
+});
+
+describe('validateReceiveBatchSize', () => {
+  it('takes 32 when missing, clamps above 32 as the proxy does, and refuses the rest with BAD_REQUEST', () => {
+    expect(validateReceiveBatchSize(undefined)).toBe(32);
+    expect(validateReceiveBatchSize(1)).toBe(1);
+    expect(validateReceiveBatchSize(32)).toBe(32);
+    expect(validateReceiveBatchSize(33)).toBe(32);
+    for (const bad of [0, -3, 2.7, NaN, Infinity]) {
+      expect(() => validateReceiveBatchSize(bad)).toThrow(
+        expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
+      );
+    }
   });
 });
 

@@ -388,9 +388,22 @@ export function validateBody(body: Uint8Array, maxBytes: number = DEFAULT_MAX_BO
 }
 
 /**
- * A ReceiveMessage `batch_size`: ≤ 0 or not a number takes the default (PROTOCOL.md §2 asks for
- * leniency), more than 32 is clamped as the proxy's `ConsumerProcessor` does.
+ * A ReceiveMessage `batch_size`, as the facade accepts it: missing takes the default (32); anything
+ * but an integer ≥ 1 is BAD_REQUEST (RELIABILITY.md §(d)11; no client sends it: the official Simple
+ * consumer refuses `maxMessageNum <= 0` itself and Push asks for at least 1); more than 32 is clamped,
+ * because Apache RocketMQ's proxy clamps it (`ConsumerProcessor`, with a warning) and code written
+ * against the built-in broker must behave the same against Apache.
+ * @throws BadRequestError
  */
+export function validateReceiveBatchSize(requested: number | undefined): number {
+  if (requested === undefined) return DEFAULT_RECEIVE_BATCH_SIZE;
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new BadRequestError(`batch_size must be a positive integer, got ${String(requested)}`);
+  }
+  return Math.min(requested, RECEIVE_BATCH_MAX);
+}
+
+/** The engine's own guard: ≤ 0 or not a number takes the default, more than 32 is clamped. */
 export function clampReceiveBatchSize(requested: number): number {
   if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 1) {
     return DEFAULT_RECEIVE_BATCH_SIZE;

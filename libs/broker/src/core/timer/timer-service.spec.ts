@@ -135,7 +135,7 @@ describe('TimerService', () => {
       reconsumeTimes: 2,
     });
     const result = await timer.schedule(original, T0 + 90 * SECOND);
-    expect(result).toEqual({ messageId: 'MSG-1', deliverAt: T0 + 90 * SECOND });
+    expect(result).toEqual({ messageId: 'MSG-1', deliverAt: T0 + 90 * SECOND, queueOffset: 0 });
     await advance(clock, 90 * SECOND);
     const [m, ...rest] = readQueue(store, 'shipments', 5);
     expect(rest).toHaveLength(0);
@@ -168,10 +168,15 @@ describe('TimerService', () => {
   it('delivers at once when the delivery time is now or past', async () => {
     const timer = await open();
     const fires = recordFires(timer);
-    await expect(timer.schedule(message('now'), T0)).resolves.toEqual({ messageId: 'now', deliverAt: T0 });
+    await expect(timer.schedule(message('now'), T0)).resolves.toEqual({
+      messageId: 'now',
+      deliverAt: T0,
+      queueOffset: 0,
+    });
     await expect(timer.schedule(message('past'), T0 - HOUR)).resolves.toEqual({
       messageId: 'past',
       deliverAt: T0,
+      queueOffset: 1,
     });
     const delivered = readQueue(store, 'orders', 0);
     expect(delivered.map((m) => m.messageId)).toEqual(['now', 'past']);

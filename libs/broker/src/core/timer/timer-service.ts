@@ -57,6 +57,12 @@ export interface ScheduleResult {
   readonly messageId: string;
   /** When the message is (or was) delivered: the requested time, or now if that was in the past. */
   readonly deliverAt: number;
+  /**
+   * Offset of the record just written: in the real queue when it was due at once, else in its timer
+   * bucket's queue of SCHEDULE_TOPIC_XXXX (RocketMQ answers a delayed send with the timer topic's
+   * offset too). The real queue offset is only known when the timer fires.
+   */
+  readonly queueOffset: number;
 }
 
 export interface TimerWindowStats {
@@ -311,7 +317,7 @@ export class TimerService {
         this.store.append(toImmediateMessage(message, at)).then((r) => {
           this.fired++;
           this.notifyFired(r.messageId, Math.max(0, this.clock.now() - at));
-          return { messageId: r.messageId, deliverAt: at };
+          return { messageId: r.messageId, deliverAt: at, queueOffset: r.queueOffset };
         }),
       );
     }
@@ -324,7 +330,7 @@ export class TimerService {
         (r) => {
           this.parking.delete(id);
           this.parked(queueId, at, r);
-          return { messageId: r.messageId, deliverAt: at };
+          return { messageId: r.messageId, deliverAt: at, queueOffset: r.queueOffset };
         },
         (err: unknown) => {
           this.parking.delete(id);
