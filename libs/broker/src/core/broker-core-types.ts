@@ -75,6 +75,11 @@ export interface ReceiveOptions {
   readonly invisibleMs: number;
   /** The receiving client, so that `releaseClient` can hand its leases back. */
   readonly clientId?: string;
+  /**
+   * FIFO groups: a repeat of a receive's attempt id while its messages are still leased gets them
+   * back with fresh handles and the same attempt numbers (RocketMQ's `attempt_id`).
+   */
+  readonly attemptId?: string;
 }
 
 export interface ListTopicsOptions {

@@ -381,6 +381,7 @@ export class BrokerCore {
       batchSize,
       invisibleMs: request.invisibleMs,
       ...(request.clientId === undefined ? {} : { clientId: request.clientId }),
+      ...(request.attemptId === undefined ? {} : { attemptId: request.attemptId }),
     });
   }
 

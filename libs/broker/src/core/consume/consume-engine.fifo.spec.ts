@@ -71,6 +71,37 @@ describe('FIFO groups', () => {
     expect(labels(h.receive('g', 'F'))).toEqual(['a1']);
   });
 
+  it('a repeated attempt id gets its lost answer back: same messages, same attempts, fresh handles', async () => {
+    await sendAll('a a b');
+    const lost = h.receive('g', 'F', { attemptId: 'A-1' });
+    expect(labels(lost)).toEqual(['a0', 'b0']);
+    expect(h.receive('g', 'F', { attemptId: 'A-2' })).toEqual([]); // both groups locked
+    const again = h.receive('g', 'F', { attemptId: 'A-1' });
+    expect(labels(again)).toEqual(['a0', 'b0']);
+    expect(again.map((m) => m.deliveryAttempt)).toEqual([1, 1]);
+    expect(again.map((m) => m.queue)).toEqual(lost.map((m) => m.queue));
+    for (const old of lost) {
+      expect(() => h.engine.ack('g', old.receiptHandle)).toThrow(expect.objectContaining(INVALID));
+    }
+    // The fresh leases run from the repeat.
+    await h.advance(20_000);
+    h.engine.ack('g', again[0]!.receiptHandle);
+    expect(labels(h.receive('g', 'F', { attemptId: 'A-3' }))).toEqual(['a1']);
+  });
+
+  it('a repeated attempt id after one of its messages moved on is an ordinary receive', async () => {
+    await sendAll('a a b');
+    const first = h.receive('g', 'F', { attemptId: 'A-1' });
+    h.engine.ack('g', byLabel(first, 'a0').receiptHandle);
+    // a0 is done, so the repeat is not a lost answer: a1 is next, b0 stays leased.
+    expect(labels(h.receive('g', 'F', { attemptId: 'A-1' }))).toEqual(['a1']);
+    // Standard groups ignore attempt ids.
+    Object.assign(h.policy('s'), { fifo: false });
+    const [s0] = h.receive('s', 'F', { batchSize: 1, attemptId: 'X' });
+    const [s1] = h.receive('s', 'F', { batchSize: 1, attemptId: 'X' });
+    expect(s1!.queue.queueOffset).toBe(s0!.queue.queueOffset + 1);
+  });
+
   it('accepts an ack of an expired lease during the backoff, which releases the group', async () => {
     await sendAll('a a');
     const [a0] = h.receive('g', 'F');

@@ -95,6 +95,8 @@ export const DEFAULT_CONSUME_LIMITS: ConsumeEngineLimits = Object.freeze({
 const READ_CHUNK = 32;
 /** Group names whose handle hash is cached. */
 const GROUP_HASH_CACHE = 10_000;
+/** FIFO receives remembered by attempt id (oldest forgotten first); ~100 bytes each plus refs. */
+const ATTEMPT_MEMORY = 10_000;
 
 export interface ConsumeEngineOptions {
   readonly store: ConsumeStore;
@@ -121,8 +123,17 @@ interface Pass {
   readonly policy: GroupPolicy;
   readonly now: number;
   readonly out: ReceivedMessage[];
+  /** FIFO receives with an attempt id: what was leased, to hand back on a repeat of the id. */
+  readonly leased: LeaseRef[] | undefined;
   /** FIFO: message groups with an earlier unfinished message in the queue being read. */
   blocked: Set<string> | undefined;
+}
+
+/** One lease handed out by a receive: live while the entry still carries `leaseId`. */
+interface LeaseRef {
+  readonly state: QueueState;
+  readonly entry: Entry;
+  readonly leaseId: number;
 }
 
 interface Located {
@@ -153,6 +164,8 @@ export class ConsumeEngine {
   readonly #ledger: LateAckLedger;
   readonly #polls: LongPollRegistry;
   readonly #groupHashes = new Map<string, number>();
+  /** `group\0topic\0attemptId` → the leases that FIFO receive handed out. */
+  readonly #attempts = new Map<string, LeaseRef[]>();
   /** Retry and DLQ writes under way. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #unsubscribe: () => void;
@@ -200,6 +213,11 @@ export class ConsumeEngine {
     const { group, topic } = request;
     validateConsumerGroup(group);
     validateTopicName(topic, { allowRetryDlq: true });
+    const policy = this.#policyOf(group);
+    const attemptKey =
+      policy.fifo && typeof request.attemptId === 'string' && request.attemptId !== ''
+        ? `${group}\0${topic}\0${request.attemptId}`
+        : undefined;
     const pass: Pass = {
       group,
       topic,
@@ -207,11 +225,13 @@ export class ConsumeEngine {
       batch: clampReceiveBatchSize(request.batchSize),
       invisibleMs: validateInvisibleDuration(request.invisibleMs),
       clientId: request.clientId,
-      policy: this.#policyOf(group),
+      policy,
       now: this.#clock.now(),
       out: [],
+      leased: attemptKey === undefined ? undefined : [],
       blocked: undefined,
     };
+    if (attemptKey !== undefined && this.#repeatAttempt(attemptKey, pass)) return pass.out;
     const queues = this.#queuesOf(pass);
     // Start at a different queue each time so that one busy queue does not starve the others.
     const start = queues.length === 0 ? 0 : this.#turn++ % queues.length;
@@ -220,7 +240,42 @@ export class ConsumeEngine {
       this.#pull(state, pass);
       this.#commitIfAdvanced(state);
     }
+    if (attemptKey !== undefined && pass.leased!.length > 0) this.#rememberAttempt(attemptKey, pass.leased!);
     return pass.out;
+  }
+
+  /**
+   * A repeated FIFO attempt id whose messages are all still leased under the leases it handed out
+   * (the client never got that answer): the same messages again, same attempt numbers, fresh leases
+   * and handles; the old handles go stale. False (and forgotten) once any of them moved on.
+   */
+  #repeatAttempt(key: string, pass: Pass): boolean {
+    const refs = this.#attempts.get(key);
+    if (refs === undefined) return false;
+    this.#attempts.delete(key);
+    const live = refs.every(
+      ({ state, entry, leaseId }) =>
+        entry.state === 'leased' &&
+        entry.leaseId === leaseId &&
+        state.entries.get(entry.offset) === entry &&
+        this.#states.get(state.group)?.get(state.topic)?.get(state.queueId) === state,
+    );
+    if (!live) return false;
+    for (const { state, entry } of refs) {
+      const message = this.#read(state, entry);
+      if (!message) return pass.out.length > 0;
+      this.#lease(state, entry, entry.attempt, message, pass);
+    }
+    this.#rememberAttempt(key, pass.leased!);
+    return true;
+  }
+
+  #rememberAttempt(key: string, refs: LeaseRef[]): void {
+    if (this.#attempts.size >= ATTEMPT_MEMORY) {
+      const oldest = this.#attempts.keys().next().value;
+      if (oldest !== undefined) this.#attempts.delete(oldest);
+    }
+    this.#attempts.set(key, refs);
   }
 
   /**
@@ -392,6 +447,10 @@ export class ConsumeEngine {
       );
       return;
     }
+    this.#lease(state, entry, attempt, message, pass);
+  }
+
+  #lease(state: QueueState, entry: Entry, attempt: number, message: StoredMessage, pass: Pass): void {
     this.#clearTimer(entry);
     state.setState(entry, 'leased');
     entry.attempt = attempt;
@@ -399,6 +458,7 @@ export class ConsumeEngine {
     entry.invisibleUntil = pass.now + pass.invisibleMs;
     entry.clientId = pass.clientId;
     this.#armLease(state, entry);
+    pass.leased?.push({ state, entry, leaseId: entry.leaseId });
     pass.out.push({
       receiptHandle: this.#encode(state, entry),
       deliveryAttempt: attempt,

@@ -135,6 +135,7 @@ export class Harness {
       invisibleMs?: number;
       filter?: FilterExpression | CompiledFilter;
       clientId?: string;
+      attemptId?: string;
     } = {},
   ): ReceivedMessage[] {
     const filter = options.filter ?? { type: 'TAG', expression: '*' };
@@ -145,6 +146,7 @@ export class Harness {
       batchSize: options.batchSize ?? 32,
       invisibleMs: options.invisibleMs ?? 30_000,
       ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
+      ...(options.attemptId === undefined ? {} : { attemptId: options.attemptId }),
     });
   }
 
