@@ -1,47 +1,63 @@
-import { MessageStore } from '@rocketnest/broker';
-import { BrokerConfigError, readBrokerConfig } from './broker-config.js';
+import { Broker } from '@rocketnest/broker/broker.js';
+import { type BrokerCoreLogger, RocketError } from '@rocketnest/broker';
+import { BrokerConfigError, brokerOptionsOf, readBrokerConfig } from './broker-config.js';
 
 /**
- * The standalone built-in broker process. Today it hosts the durable store (recovery, flush,
- * checkpoints, retention); the RocketMQ gRPC endpoint on BROKER_HOST:BROKER_PORT is added by the
- * gRPC issue. SIGTERM / SIGINT flush, checkpoint and exit 0.
+ * The standalone built-in broker: the RocketMQ 5 gRPC endpoint on BROKER_HOST:BROKER_PORT and the
+ * admin API on BROKER_ADMIN_HOST:BROKER_ADMIN_PORT, over the store in BROKER_DATA_DIR, with the
+ * topics, groups and users of BROKER_CONFIG (README lists every variable). SIGTERM / SIGINT close
+ * the endpoints, flush, checkpoint and exit 0; a start that fails (bad setting, bad config file,
+ * port in use, data directory held by another broker) says why on one line and exits 1.
  */
-async function main(): Promise<void> {
-  const config = readBrokerConfig();
-  const store = await MessageStore.open({
-    dataDir: config.dataDir,
-    flushMode: config.flushMode,
-    segmentSize: config.segmentSize,
-    preallocate: config.preallocate,
-    storeHost: `${config.host}:${config.port}`,
-  });
-  const report = store.recoveryReport;
-  console.log(
-    `[broker] store open at ${config.dataDir} (${config.flushMode} flush, log ends at ${report?.endOffset ?? 0}, ` +
-      `recovered in ${report?.durationMs ?? 0} ms${report?.abnormal ? ' after an abnormal exit' : ''})`,
-  );
-  console.log(`[broker] topics: ${store.topics().join(', ') || '(none yet)'}; press Ctrl+C to stop`);
-  const keepAlive = setInterval(() => undefined, 1 << 30);
+const logger: BrokerCoreLogger = {
+  log: (m) => console.log(`[broker] ${m}`),
+  warn: (m) => console.warn(`[broker] ${m}`),
+  error: (m) => console.error(`[broker] ${m}`),
+};
 
-  let stopping = false;
+/** Errors the operator causes and can fix: their message is the whole story, no stack. */
+function isOperatorError(err: unknown): err is Error {
+  return (
+    err instanceof BrokerConfigError ||
+    err instanceof RangeError ||
+    err instanceof RocketError ||
+    (err instanceof Error && /cannot listen/.test(err.message))
+  );
+}
+
+async function main(): Promise<void> {
+  const state: { broker?: Broker; signal?: string } = {};
   const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`[broker] ${signal}: flushing and checkpointing`);
-    clearInterval(keepAlive);
-    store.close().then(
+    if (state.signal !== undefined) return;
+    state.signal = signal;
+    if (!state.broker) return; // still starting: stopped as soon as the start completes
+    logger.log(`${signal}: closing (flush and checkpoint)`);
+    state.broker.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('[broker] close failed', err);
+        logger.error(`close failed: ${err instanceof Error ? err.message : String(err)}`);
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  const config = readBrokerConfig();
+  logger.log(
+    `starting: data in ${config.dataDir} (${config.flushMode} flush)` +
+      (config.configFile ? `, config ${config.configFile}` : ''),
+  );
+  state.broker = await Broker.start({ ...brokerOptionsOf(config), logger });
+  const pending = state.signal;
+  if (pending !== undefined) {
+    state.signal = undefined;
+    stop(pending);
+  }
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof BrokerConfigError ? `[broker] ${err.message}` : err);
+  if (isOperatorError(err)) logger.error(`cannot start: ${err.message}`);
+  else logger.error(`cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
 });
