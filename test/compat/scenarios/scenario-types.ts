@@ -1,0 +1,152 @@
+/**
+ * Shapes shared by the Jest tests (which choose what to send and check what arrived) and the
+ * scenario processes (which drive the official client). Plain JSON: they cross a process boundary.
+ */
+
+/** Starts the one stdout line that carries a scenario's JSON result. */
+export const RESULT_MARKER = 'COMPAT_RESULT ';
+
+/** How a scenario reaches the broker under test. */
+export interface Connection {
+  /** `host:port`. */
+  readonly endpoint: string;
+  /** The client's `sessionCredentials` (authentication on). */
+  readonly credentials?: { readonly accessKey: string; readonly accessSecret: string };
+}
+
+/** A message to send, as the application would build it. */
+export interface MessageSpec {
+  /** The body's bytes, base64 (binary-safe). */
+  readonly bodyBase64: string;
+  /** Repeat the body this many times (large bodies without a huge argv). Default 1. */
+  readonly bodyRepeat?: number;
+  readonly tag?: string;
+  readonly keys?: readonly string[];
+  readonly properties?: Readonly<Record<string, string>>;
+  readonly messageGroup?: string;
+  /** Delivery time, ms since the epoch (a DELAY message). */
+  readonly deliveryTimestamp?: number;
+  /** Delivery time relative to the send (the client's `delay` option): a DELAY message. */
+  readonly delayMs?: number;
+}
+
+/** What `producer.send()` answered. */
+export interface ObservedReceipt {
+  readonly messageId: string;
+  readonly transactionId: string;
+  readonly offset: number;
+}
+
+/** A delivered message as the application sees it, in JSON (body as base64, times in ms). */
+export interface ObservedMessage {
+  readonly messageId: string;
+  readonly topic: string;
+  readonly bodyBase64: string;
+  readonly tag: string | null;
+  readonly keys: string[];
+  readonly properties: Record<string, string>;
+  readonly messageGroup: string | null;
+  readonly deliveryTimestamp: number | null;
+  readonly bornTimestamp: number | null;
+  readonly deliveryAttempt: number | null;
+  /** Its offset in its queue. */
+  readonly queueOffset: number | null;
+  readonly corrupted: boolean;
+  readonly receiptHandlePresent: boolean;
+  /** When the application got it (ms since the epoch). */
+  readonly receivedAt: number;
+}
+
+/** An error as the application sees it: class name, RocketMQ code and message. */
+export interface ObservedError {
+  readonly name: string;
+  readonly code: number | null;
+  readonly message: string;
+  /** The same for `cause`, which is where `startup()` puts the real error. */
+  readonly cause: ObservedError | null;
+}
+
+/** The body a spec stands for. */
+export function specBody(spec: MessageSpec): Buffer {
+  const unit = Buffer.from(spec.bodyBase64, 'base64');
+  const times = spec.bodyRepeat ?? 1;
+  return times === 1 ? unit : Buffer.concat(Array.from({ length: times }, () => unit));
+}
+
+// ------------------------------------------------------------ send-all.ts, scenarios/send.ts
+
+export interface SentMessages {
+  /** By index of the specs. */
+  readonly receipts: ObservedReceipt[];
+  /** When each send() was called and when it resolved, ms since the epoch, by index. */
+  readonly sendStartedAt: number[];
+  readonly sentAt: number[];
+}
+
+export interface SendInput {
+  readonly connection: Connection;
+  readonly topic: string;
+  readonly messages: readonly MessageSpec[];
+  /** Lanes sending at once (a message group always stays in one lane). Default 1. */
+  readonly concurrency?: number;
+}
+
+export interface SendResult extends SentMessages {
+  readonly shutdown: 'done' | 'timeout';
+}
+
+// ---------------------------------------------------- receive-loop.ts, scenarios/simple-receive.ts
+
+export interface ReceiveLoopOptions {
+  readonly expectCount: number;
+  /** Keep polling this long after `expectCount` is reached. Default 0. */
+  readonly settleMs?: number;
+  /** Give up (and report what arrived) after this long. */
+  readonly timeoutMs: number;
+  /** Per receive(). Default 10 s (the broker's floor). */
+  readonly invisibleDurationMs?: number;
+  /** Default 16. */
+  readonly batchSize?: number;
+  /** Default true. */
+  readonly ack?: boolean;
+}
+
+export interface PollRecord {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly count: number;
+  readonly error?: ObservedError;
+}
+
+export interface ReceiveLoopResult {
+  readonly received: ObservedMessage[];
+  readonly polls: PollRecord[];
+  readonly ackErrors: { messageId: string; error: ObservedError }[];
+}
+
+export interface SubscriptionInput {
+  readonly connection: Connection;
+  readonly group: string;
+  readonly topic: string;
+  /** TAG expression. Default `*`. */
+  readonly filter?: string;
+  /** The SimpleConsumer's long-polling `awaitDuration`. Default 5000. */
+  readonly awaitDurationMs?: number;
+}
+
+export interface SimpleReceiveInput extends SubscriptionInput, ReceiveLoopOptions {}
+
+export interface SimpleReceiveResult extends ReceiveLoopResult {
+  readonly shutdown: 'done' | 'timeout';
+}
+
+// ----------------------------------------------------------------- scenarios/produce-consume.ts
+
+export interface ProduceConsumeInput extends SubscriptionInput, ReceiveLoopOptions {
+  readonly messages: readonly MessageSpec[];
+  readonly concurrency?: number;
+}
+
+export interface ProduceConsumeResult extends SentMessages, ReceiveLoopResult {
+  readonly shutdown: 'done' | 'timeout';
+}
