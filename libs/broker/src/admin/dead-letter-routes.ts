@@ -8,7 +8,7 @@ import { dlqTopicOf } from '../core/topic-registry.js';
 import { validateMessageId } from '../core/validation.js';
 import { StatusCode } from '../status-code.js';
 import { type AdminCore } from './admin-core.js';
-import { AdminHttpError, notFound } from './admin-http-errors.js';
+import { notFound } from './admin-http-errors.js';
 import { type AdminRoute, queryInteger } from './admin-router.js';
 import { messageView } from './admin-views.js';
 import { checkWith, readList, readObject, readString, SpecError } from './spec-reader.js';
@@ -53,13 +53,6 @@ export function deadLetterRoutes(core: AdminCore): AdminRoute[] {
         existing(group);
         const from = queryInteger(query, 'from', 0, Number.MAX_SAFE_INTEGER, 0);
         const limit = queryInteger(query, 'limit', 1, DLQ_PAGE_MAX, DLQ_PAGE_DEFAULT);
-        if (!core.browseQueue) {
-          throw new AdminHttpError(
-            501,
-            StatusCode.NOT_IMPLEMENTED,
-            'listing dead letters needs BrokerCore.browseQueue, which this broker core does not have',
-          );
-        }
         const topic = dlqTopicOf(group);
         const page = core.browseQueue(topic, RETRY_DLQ_QUEUE_ID, from, limit);
         return {

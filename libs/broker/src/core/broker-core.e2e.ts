@@ -238,6 +238,33 @@ describe('BrokerCore: retry and dead letters', () => {
     expect(await h.core.resendFromDeadLetter('g')).toBe(1);
     expect(h.drain('g', 'work')).toEqual(['body 0']);
   });
+
+  it('browsing the DLQ pages through dead letters without consuming them; bad pages are BAD_REQUEST', async () => {
+    for (let i = 0; i < 3; i++) await h.send('work');
+    for (const m of h.receive('g', 'work')) await h.core.forwardToDeadLetter('g', m.receiptHandle, 'poison');
+    const first = h.core.browseQueue('%DLQ%g', 0, 0, 2);
+    expect(first.messages.map((m) => m.messageId)).toEqual(['MSG-0', 'MSG-1']);
+    expect(first).toMatchObject({ nextOffset: 2, minOffset: 0, maxOffset: 3 });
+    const second = h.core.browseQueue('%DLQ%g', 0, first.nextOffset, 100);
+    expect(second.messages.map((m) => m.messageId)).toEqual(['MSG-2']);
+    // Nothing was consumed: a consumer of the DLQ still gets all three.
+    expect(h.receive('inspector', '%DLQ%g')).toHaveLength(3);
+    expect(h.core.browseQueue('%DLQ%nobody', 0, 0, 10).messages).toEqual([]);
+    for (const [queueId, from, count] of [
+      [-1, 0, 1],
+      [0, -1, 1],
+      [0, 0, 0],
+      [0, 0, 101],
+      [0, 1.5, 1],
+    ] as const) {
+      expect(() => h.core.browseQueue('%DLQ%g', queueId, from, count)).toThrow(
+        expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
+      );
+    }
+    expect(() => h.core.browseQueue('SCHEDULE_TOPIC_XXXX', 0, 0, 1)).toThrow(
+      expect.objectContaining({ code: StatusCode.ILLEGAL_TOPIC }),
+    );
+  });
 });
 
 describe('BrokerCore: delayed messages', () => {

@@ -85,6 +85,18 @@ import {
 
 /** Most records a query by id or key returns. */
 const QUERY_MAX_RESULTS = 64;
+/** Most messages one `browseQueue` page returns (bodies up to 4 MiB each are held at once). */
+export const BROWSE_MAX_COUNT = 100;
+
+/** A page of a queue, read without consuming anything. */
+export interface QueuePage {
+  readonly messages: readonly StoredMessage[];
+  /** Where the next page starts. */
+  readonly nextOffset: number;
+  /** First and next-to-be-written offsets of the queue. */
+  readonly minOffset: number;
+  readonly maxOffset: number;
+}
 
 interface Parts {
   readonly dataDir: string;
@@ -625,6 +637,31 @@ export class BrokerCore {
           : QUERY_MAX_RESULTS;
       return this.#store.queryByKey(topic, key, limit);
     });
+  }
+
+  /**
+   * Reads a page of a queue without consuming anything (admin: list dead letters, inspect a topic):
+   * up to `maxCount` (1..BROWSE_MAX_COUNT) messages from `fromOffset`; an offset below the retained
+   * minimum starts at it; an unknown queue is an empty page. Broker-internal topics are refused.
+   * @throws IllegalTopicError (bad or system name), BadRequestError (queue id, offset or count)
+   */
+  browseQueue(topic: string, queueId: number, fromOffset: number, maxCount: number): QueuePage {
+    this.#assertOpen();
+    validateTopicName(topic, { allowRetryDlq: true });
+    if (!Number.isSafeInteger(queueId) || queueId < 0) throw new BadRequestError(`queue id ${queueId}`);
+    if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) {
+      throw new BadRequestError(`offset ${fromOffset} is not a non-negative integer`);
+    }
+    if (!Number.isInteger(maxCount) || maxCount < 1 || maxCount > BROWSE_MAX_COUNT) {
+      throw new BadRequestError(`count must be an integer in 1..${BROWSE_MAX_COUNT}`);
+    }
+    const result = this.#store.getMessages(topic, queueId, fromOffset, maxCount);
+    return {
+      messages: result.messages,
+      nextOffset: result.nextOffset,
+      minOffset: result.minOffset,
+      maxOffset: result.maxOffset,
+    };
   }
 
   /**

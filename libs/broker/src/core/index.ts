@@ -6,7 +6,7 @@
  * `ConsumeGroupPolicy` / `ConsumeStartFrom`, and its `retryTopicOf` / `dlqTopicOf` are the topic
  * registry's.
  */
-export { BrokerCore } from './broker-core.js';
+export { BROWSE_MAX_COUNT, BrokerCore, type QueuePage } from './broker-core.js';
 export { BrokerCoreClosedError } from './broker-core-errors.js';
 export type {
   BrokerCoreLogger,
