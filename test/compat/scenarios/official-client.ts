@@ -4,7 +4,9 @@
  */
 import {
   Producer,
+  PushConsumer,
   SimpleConsumer,
+  type PushConsumerOptions,
   type MessageOptions,
   type ProducerOptions,
   type SessionCredentials,
@@ -41,6 +43,16 @@ export async function startSimpleConsumer(
   options: Omit<SimpleConsumerOptions, 'endpoints' | 'namespace'>,
 ): Promise<SimpleConsumer> {
   const consumer = new SimpleConsumer({ ...base(connection), ...options });
+  await consumer.startup();
+  return consumer;
+}
+
+/** Starts a PushConsumer. Never `shutdown()` it in a scenario: that waits for its long poll (20 s). */
+export async function startPushConsumer(
+  connection: Connection,
+  options: Omit<PushConsumerOptions, 'endpoints' | 'namespace'>,
+): Promise<PushConsumer> {
+  const consumer = new PushConsumer({ ...base(connection), ...options });
   await consumer.startup();
   return consumer;
 }

@@ -150,3 +150,133 @@ export interface ProduceConsumeInput extends SubscriptionInput, ReceiveLoopOptio
 export interface ProduceConsumeResult extends SentMessages, ReceiveLoopResult {
   readonly shutdown: 'done' | 'timeout';
 }
+
+// --------------------------------------------------------------------- scenarios/transaction.ts
+
+/** How a producer's TransactionChecker answers for a message (from its `resolve` user property). */
+export type CheckerAnswer = 'COMMIT' | 'ROLLBACK';
+
+export interface TransactionInput {
+  readonly connection: Connection;
+  readonly topic: string;
+  readonly group: string;
+  /** Sent in a transaction the application commits. */
+  readonly committed: MessageSpec;
+  /** Sent in a transaction the application rolls back. */
+  readonly rolledBack: MessageSpec;
+  /**
+   * Sent in transactions the application never resolves, by producer A, which stays connected: its
+   * checker answers with the message's `resolve` user property (a CheckerAnswer).
+   */
+  readonly orphansOfLiveSender: readonly MessageSpec[];
+  /**
+   * Sent, never resolved, by producer A2, which shuts down right after: producer B (same topic,
+   * checker answering COMMIT) is the one left to ask.
+   */
+  readonly orphanOfGoneSender: MessageSpec;
+  /** How many messages the consumer should end up with, and how long to wait for them. */
+  readonly expectCount: number;
+  readonly timeoutMs: number;
+  /** Keep polling this long after `expectCount` (rolled-back messages must not show up). */
+  readonly settleMs: number;
+}
+
+export interface CheckerCall {
+  /** Which producer's checker ran: A (the live sender), B (another producer of the topic), A2. */
+  readonly producer: 'A' | 'A2' | 'B';
+  readonly message: ObservedMessage;
+  readonly answer: CheckerAnswer;
+}
+
+export interface TransactionResult extends ReceiveLoopResult {
+  readonly committed: ObservedReceipt;
+  readonly rolledBack: ObservedReceipt;
+  readonly orphansOfLiveSender: ObservedReceipt[];
+  readonly orphanOfGoneSender: ObservedReceipt;
+  /** When the application's commit() and rollback() resolved. */
+  readonly committedAt: number;
+  readonly rolledBackAt: number;
+  readonly checks: CheckerCall[];
+  /** When the last send ended. */
+  readonly sentAt: number;
+}
+
+// -------------------------------------------------------------------- scenarios/simple-lease.ts
+
+export interface SimpleLeaseInput extends SubscriptionInput {
+  /** Acked at once (then acked a second time with the same handle). */
+  readonly acked: MessageSpec;
+  /** Its invisibility changed to `changeToMs` at once; acked when it comes back. */
+  readonly changed: MessageSpec;
+  readonly changeToMs: number;
+  /** Neither acked nor changed: comes back when its lease expires; acked then. */
+  readonly expired: MessageSpec;
+  /** The lease of every receive(). */
+  readonly invisibleDurationMs: number;
+  readonly timeoutMs: number;
+  /** Keep polling this long once everything came back (nothing more must arrive). */
+  readonly settleMs: number;
+}
+
+/** What the application did with a delivery, and what the client answered. */
+export interface LeaseAction {
+  readonly action: 'ack' | 'second-ack' | 'change' | 'ack-with-pre-change-handle';
+  readonly messageId: string;
+  /** When the call was made and when it returned. */
+  readonly startedAt: number;
+  readonly at: number;
+  /** null: the call succeeded. */
+  readonly error: ObservedError | null;
+}
+
+export interface SimpleLeaseResult {
+  readonly receipts: { acked: ObservedReceipt; changed: ObservedReceipt; expired: ObservedReceipt };
+  readonly deliveries: ObservedMessage[];
+  readonly actions: LeaseAction[];
+  readonly polls: PollRecord[];
+}
+
+// -------------------------------------------------------------------- scenarios/push-consume.ts
+
+/**
+ * User property telling the scenario's listener to fail a message: a number n = FAILURE on its first
+ * n consumptions, `always` = on every one.
+ */
+export const FAIL_TIMES_PROPERTY = 'compat-fail-times';
+
+export interface PushConsumeInput {
+  readonly connection: Connection;
+  readonly topic: string;
+  readonly group: string;
+  /** TAG expression. Default `*`. */
+  readonly filter?: string;
+  /** Sent once the consumer is up (send-all.ts order). */
+  readonly messages: readonly MessageSpec[];
+  readonly sendConcurrency?: number;
+  /** Done when this many distinct messages were consumed successfully… */
+  readonly expectSuccesses: number;
+  /** …and the listener returned FAILURE this many times in all. Default 0. */
+  readonly expectFailures?: number;
+  /** Then keep consuming this long (extras, duplicates; lets the last acks go out). */
+  readonly settleMs: number;
+  readonly timeoutMs: number;
+  /** Then read `%DLQ%<group>` with a SimpleConsumer of this group, expecting this many messages. */
+  readonly deadLetters?: {
+    readonly readerGroup: string;
+    readonly expectCount: number;
+    readonly timeoutMs: number;
+  };
+}
+
+export interface ConsumeCall {
+  /** Order of the listener's invocations, from 0. */
+  readonly seq: number;
+  readonly message: ObservedMessage;
+  readonly result: 'SUCCESS' | 'FAILURE';
+}
+
+export interface PushConsumeResult extends SentMessages {
+  readonly calls: ConsumeCall[];
+  /** What the SimpleConsumer found in `%DLQ%<group>`, when asked. */
+  readonly deadLetters?: ReceiveLoopResult;
+}
