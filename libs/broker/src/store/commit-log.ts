@@ -10,6 +10,7 @@ import {
   encodeHost,
   type MeasuredRecord,
   recordBuffer,
+  type RecordPlacement,
   writeBlank,
   writeRecord,
 } from './message-record.js';
@@ -59,6 +60,8 @@ export class CommitLog {
   private stagingLength = 0;
   private writePosition = 0;
   private readonly storeHost: Buffer;
+  /** Reused for every record: one object fewer per append. */
+  private readonly placement: { -readonly [K in keyof RecordPlacement]: RecordPlacement[K] };
   private readonly allocator: SegmentAllocator | undefined;
 
   constructor(private readonly options: CommitLogOptions) {
@@ -66,6 +69,7 @@ export class CommitLog {
       throw new RangeError(`segmentSize must be an integer ≥ ${MIN_SEGMENT_SIZE}`);
     }
     this.storeHost = encodeHost(options.storeHost ?? '127.0.0.1:0');
+    this.placement = { physicalOffset: 0, queueOffset: 0, storeTimestamp: 0, storeHost: this.storeHost };
     mkdirSync(options.dir, { recursive: true });
     if (options.preallocate) this.allocator = SegmentAllocator.start(options.logger);
   }
@@ -192,12 +196,11 @@ export class CommitLog {
     }
     this.reserveStaging(size);
     this.ensureSegment(offset);
-    writeRecord(this.stagingTarget, this.stagingLength, measured, {
-      physicalOffset: offset,
-      queueOffset,
-      storeTimestamp,
-      storeHost: this.storeHost,
-    });
+    const placement = this.placement;
+    placement.physicalOffset = offset;
+    placement.queueOffset = queueOffset;
+    placement.storeTimestamp = storeTimestamp;
+    writeRecord(this.stagingTarget, this.stagingLength, measured, placement);
     this.stagingLength += size;
     this.writePosition = offset + size;
     return offset;
