@@ -113,9 +113,14 @@ export interface RecoveryReport {
 
 /**
  * One append between staging and acknowledgement. It is at once the dispatch request and the
- * append result (one allocation per message instead of four on the hot path).
+ * append result (one allocation per message instead of four on the hot path). Its promise's
+ * resolvers are attached right after staging (see `captureResolvers`).
  */
 class PendingAppend implements DispatchRequest, AppendResult {
+  /** Replaced by a no-op once the caller was told FLUSH_DISK_TIMEOUT. */
+  resolve: (result: AppendResult) => void = noop;
+  reject: (err: Error) => void = noop;
+
   constructor(
     readonly topic: string,
     readonly queueId: number,
@@ -127,15 +132,22 @@ class PendingAppend implements DispatchRequest, AppendResult {
     readonly messageId: string,
     readonly keys: readonly string[],
     readonly sysFlag: number,
-    readonly deadline: number,
-    /** Replaced by a no-op once the caller was told FLUSH_DISK_TIMEOUT. */
-    public resolve: (result: AppendResult) => void,
-    public reject: (err: Error) => void,
   ) {}
 
   get end(): number {
     return this.physicalOffset + this.size;
   }
+}
+
+/**
+ * The promise of a single append is created with this shared executor instead of a closure per
+ * call: `capturing` is set just before `new Promise(captureResolvers)`, which runs the executor
+ * synchronously, so no other append can interleave.
+ */
+let capturing: PendingAppend | undefined;
+function captureResolvers(resolve: (r: AppendResult) => void, reject: (e: Error) => void): void {
+  capturing!.resolve = resolve;
+  capturing!.reject = reject;
 }
 
 type Listener = (requests: readonly DispatchRequest[]) => void;
@@ -362,14 +374,17 @@ export class MessageStore {
 
   /** Stores one message. Rejects with a typed error carrying a RocketMQ status code. */
   append(message: MessageToStore): Promise<AppendResult> {
-    let measured: MeasuredRecord;
+    let pending: PendingAppend;
     try {
       this.assertWritable();
-      measured = measureRecord(message, this.commitLog.storeHostBytes);
+      pending = this.stage(measureRecord(message, this.commitLog.storeHostBytes));
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return new Promise<AppendResult>((resolve, reject) => this.stage(measured, resolve, reject));
+    capturing = pending;
+    const promise = new Promise<AppendResult>(captureResolvers);
+    capturing = undefined;
+    return promise;
   }
 
   /**
@@ -389,19 +404,25 @@ export class MessageStore {
       const results = new Array<AppendResult>(measured.length);
       let remaining = measured.length;
       let failed = false;
-      measured.forEach((m, i) =>
-        this.stage(
-          m,
-          (r) => {
-            results[i] = r;
-            if (--remaining === 0 && !failed) resolve(results);
-          },
-          (err) => {
-            if (!failed) reject(err);
-            failed = true;
-          },
-        ),
-      );
+      const fail = (err: Error): void => {
+        if (!failed) reject(err);
+        failed = true;
+      };
+      for (let i = 0; i < measured.length; i++) {
+        let pending: PendingAppend;
+        try {
+          pending = this.stage(measured[i]!);
+        } catch (err) {
+          // Everything staged in this turn, this batch's earlier messages included, was rejected.
+          fail(err as Error);
+          return;
+        }
+        pending.resolve = (r) => {
+          results[i] = r;
+          if (--remaining === 0 && !failed) resolve(results);
+        };
+        pending.reject = fail;
+      }
     });
   }
 
@@ -410,11 +431,11 @@ export class MessageStore {
     if (this.failure) throw this.failure;
   }
 
-  private stage(
-    measured: MeasuredRecord,
-    resolve: (r: AppendResult) => void,
-    reject: (e: Error) => void,
-  ): void {
+  /**
+   * Places a validated record in the commit log's staging buffer and queues it for the next commit.
+   * Throws if a roll-over commit failed (everything staged before it is then rejected).
+   */
+  private stage(measured: MeasuredRecord): PendingAppend {
     const m = measured.message;
     let offsets = this.queueOffsets.get(m.topic);
     if (offsets === undefined) this.queueOffsets.set(m.topic, (offsets = []));
@@ -428,32 +449,30 @@ export class MessageStore {
     } catch (err) {
       // A roll-over commit failed: everything staged before is lost with it.
       this.failStaged(err as Error);
-      reject(err as Error);
-      return;
+      throw err;
     }
     offsets[m.queueId] = queueOffset + 1;
-    this.staged.push(
-      new PendingAppend(
-        m.topic,
-        m.queueId,
-        queueOffset,
-        physicalOffset,
-        measured.totalSize,
-        tagHash(m.tag),
-        storeTimestamp,
-        m.messageId,
-        m.keys ?? NO_KEYS,
-        m.sysFlag ?? 0,
-        storeTimestamp + this.syncFlushTimeoutMs,
-        resolve,
-        reject,
-      ),
+    const pending = new PendingAppend(
+      m.topic,
+      m.queueId,
+      queueOffset,
+      physicalOffset,
+      measured.totalSize,
+      tagHash(m.tag),
+      storeTimestamp,
+      m.messageId,
+      m.keys ?? NO_KEYS,
+      m.sysFlag ?? 0,
     );
+    this.staged.push(pending);
     if (!this.commitScheduled) {
       this.commitScheduled = true;
-      setImmediate(() => this.commitStaged());
+      setImmediate(this.commitStagedCallback);
     }
+    return pending;
   }
+
+  private readonly commitStagedCallback = (): void => this.commitStaged();
 
   /** Writes everything staged in this turn with one pwrite, then acknowledges or waits for flush. */
   private commitStaged(): void {
@@ -519,11 +538,11 @@ export class MessageStore {
   private expireFlushWaiters(): void {
     const now = Date.now();
     const queue = this.unflushed;
-    const head = queue[this.unflushedHead];
-    if (!head || head.deadline > now) return;
     const timeout = this.syncFlushTimeoutMs;
+    const head = queue[this.unflushedHead];
+    if (!head || head.storeTimestamp + timeout > now) return;
     // Waiters stay queued (the flush may still succeed and must dispatch them); only the caller is told.
-    for (let i = this.unflushedHead; i < queue.length && queue[i]!.deadline <= now; i++) {
+    for (let i = this.unflushedHead; i < queue.length && queue[i]!.storeTimestamp + timeout <= now; i++) {
       const p = queue[i]!;
       p.reject(new FlushTimeoutError(timeout));
       p.resolve = noop;
