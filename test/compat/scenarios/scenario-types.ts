@@ -280,3 +280,38 @@ export interface PushConsumeResult extends SentMessages {
   /** What the SimpleConsumer found in `%DLQ%<group>`, when asked. */
   readonly deadLetters?: ReceiveLoopResult;
 }
+
+// --------------------------------------------------------------------- scenarios/auth-probe.ts
+
+/** The steps of an auth probe, in order; a probe stops at its first failing step. */
+export type ProbeStep = 'producer-startup' | 'send' | 'consumer-startup' | 'receive' | 'ack';
+
+export interface AuthProbe {
+  readonly name: string;
+  readonly credentials?: Connection['credentials'];
+  /** The producer is started with this topic; `sendTopic` (default the same) is sent to. */
+  readonly topic: string;
+  readonly sendTopic?: string;
+  readonly group: string;
+  readonly message: MessageSpec;
+}
+
+export interface AuthProbeInput {
+  readonly endpoint: string;
+  /** Run at once, each with its own clients. */
+  readonly probes: readonly AuthProbe[];
+  /** For the receive step. */
+  readonly receiveTimeoutMs: number;
+}
+
+export interface AuthProbeOutcome {
+  readonly name: string;
+  readonly completed: ProbeStep[];
+  readonly failure: { readonly step: ProbeStep; readonly error: ObservedError } | null;
+  readonly receipt: ObservedReceipt | null;
+  readonly received: ObservedMessage | null;
+}
+
+export interface AuthProbeResult {
+  readonly outcomes: AuthProbeOutcome[];
+}
