@@ -18,6 +18,10 @@ describe('official rocketmq-client-nodejs Producer against the built-in broker',
   let workspace: CompatWorkspace;
   let broker: Broker;
   const connection = (): ProduceConsumeInput['connection'] => ({ endpoint: broker.address.endpoint });
+  const maxBodyKiB = (): number => {
+    expect(broker.core.limits.maxBodySize % 1024).toBe(0);
+    return broker.core.limits.maxBodySize / 1024;
+  };
 
   beforeAll(async () => {
     workspace = new CompatWorkspace();
@@ -25,7 +29,7 @@ describe('official rocketmq-client-nodejs Producer against the built-in broker',
   });
   afterAll(() => workspace.dispose());
 
-  it('a normal message arrives byte for byte with its tag, keys, user properties and message id, on its first delivery attempt', async () => {
+  it('normal messages (up to the largest accepted body) arrive byte for byte with their tag, keys, user properties and message id, on the first delivery attempt', async () => {
     const topic = uniqueName('CompatNormal');
     const group = uniqueName('GID_compat_normal');
     const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -37,8 +41,14 @@ describe('official rocketmq-client-nodejs Producer against the built-in broker',
         properties: { traceId: 'abc-123', note: 'naïve ✓ 日本語', empty: '' },
       },
       { bodyBase64: Buffer.from('hello').toString('base64') },
-      // 1 MiB of random bytes: far above gRPC's default 4 KiB frames, below the 4 MiB client limit.
-      { bodyBase64: randomBytes(1024).toString('base64'), bodyRepeat: 1024, tag: 'big', keys: ['big-1'] },
+      // The largest body the broker accepts (4 MiB − 64 KiB): its delivery must still fit the
+      // client's 4 MiB inbound gRPC limit.
+      {
+        bodyBase64: randomBytes(1024).toString('base64'),
+        bodyRepeat: maxBodyKiB(),
+        tag: 'big',
+        keys: ['big-1'],
+      },
       {
         bodyBase64: Buffer.from(JSON.stringify({ n: 4 })).toString('base64'),
         tag: 'TagB',
