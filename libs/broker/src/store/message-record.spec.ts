@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { StatusCode } from '../status-code.js';
 import {
   checkRecord,
+  crc32MemoryRecordBuffer,
   decodeRecord,
   encodeHost,
   Field,
@@ -13,6 +14,7 @@ import {
   recordBuffer,
   type MessageToStore,
 } from './message-record.js';
+import { Crc32Memory } from './crc32-memory.js';
 import { MAX_BODY_SIZE, MAX_PROPERTIES_COUNT, MAX_PROPERTIES_SIZE } from './limits.js';
 import { tagHash } from './tag-hash.js';
 
@@ -74,6 +76,22 @@ describe('commit-log record codec', () => {
     });
     expect(m.body.equals(full.body)).toBe(true);
     expect(m.bodyCrc).toBe(crc32(full.body));
+  });
+
+  it('encodes byte for byte the same in the commit log staging memory (WebAssembly CRCs) as with zlib', () => {
+    const expected = encode(full, 2 ** 41 + 8, 2 ** 33 + 1);
+    const memory = Crc32Memory.create(expected.length + 100);
+    memory.bytes.fill(0xee);
+    const measured = measureRecord(full, storeHost.length);
+    writeRecord(crc32MemoryRecordBuffer(memory), 37, measured, {
+      physicalOffset: 2 ** 41 + 8,
+      queueOffset: 2 ** 33 + 1,
+      storeTimestamp: 1_700_000_000_123,
+      storeHost,
+    });
+    expect(memory.bytes.subarray(37, 37 + expected.length).equals(expected)).toBe(true);
+    expect(memory.bytes[36]).toBe(0xee);
+    expect(memory.bytes[37 + expected.length]).toBe(0xee);
   });
 
   it('keeps IPv6 born hosts with the RocketMQ sysflag bit', () => {
