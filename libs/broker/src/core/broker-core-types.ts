@@ -80,6 +80,12 @@ export interface ReceiveOptions {
    * back with fresh handles and the same attempt numbers (RocketMQ's `attempt_id`).
    */
   readonly attemptId?: string;
+  /**
+   * When an expired lease comes back: `group-backoff` (default; Push consumers) or `lease-end`
+   * (visible once the lease ends, as Apache does for a SimpleConsumer). A nack (ChangeInvisibleDuration
+   * 0) always waits the group's backoff.
+   */
+  readonly retryAfter?: 'group-backoff' | 'lease-end';
 }
 
 export interface ListTopicsOptions {

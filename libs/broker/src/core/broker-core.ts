@@ -394,6 +394,7 @@ export class BrokerCore {
       invisibleMs: request.invisibleMs,
       ...(request.clientId === undefined ? {} : { clientId: request.clientId }),
       ...(request.attemptId === undefined ? {} : { attemptId: request.attemptId }),
+      ...(request.retryAfter === undefined ? {} : { retryAfter: request.retryAfter }),
     });
   }
 

@@ -61,6 +61,37 @@ describe('retry through %RETRY%<group>_<topic> (standard groups)', () => {
     expect(h.receive('g', 'orders')).toEqual([]);
   });
 
+  it('a SimpleConsumer-style lease (retryAfter lease-end) comes back as soon as it runs out, or when its changed lease does', async () => {
+    await h.send('A');
+    await h.send('A');
+    const [, m1] = h.receive('g', 'A', { invisibleMs: 10_000, retryAfter: 'lease-end' });
+    h.engine.changeInvisibleDuration('g', m1!.receiptHandle, 1_000); // "retry in 1 s"
+    await h.advance(1_000);
+    expect(h.scheduler.scheduled.map((s) => [s.message.messageId, s.deliverAt])).toEqual([
+      ['MSG-1', T0 + 1_000],
+    ]);
+    const [back1] = h.receive('g', 'A', { retryAfter: 'lease-end' });
+    expect([back1!.message.messageId, back1!.deliveryAttempt]).toEqual(['MSG-1', 2]);
+    await h.advance(9_000); // m0's lease ends: no backoff on top
+    const [back0] = h.receive('g', 'A', { retryAfter: 'lease-end' });
+    expect([back0!.message.messageId, back0!.deliveryAttempt]).toEqual(['MSG-0', 2]);
+    // An explicit nack still waits the group's backoff.
+    h.engine.changeInvisibleDuration('g', back0!.receiptHandle, 0);
+    await h.advance(0);
+    expect(h.scheduler.scheduled.at(-1)!.deliverAt).toBe(T0 + 10_000 + 30_000); // second step, 30 s
+  });
+
+  it('a FIFO lease with retryAfter lease-end is redelivered in place as soon as it runs out', async () => {
+    Object.assign(h.policy('f'), { fifo: true, backoff: [60_000] });
+    await h.send('A', { systemProperties: { [MESSAGE_GROUP_PROPERTY]: 'x' } });
+    const [first] = h.receive('f', 'A', { invisibleMs: 10_000, retryAfter: 'lease-end' });
+    expect(first!.deliveryAttempt).toBe(1);
+    await h.advance(10_000);
+    const [again] = h.receive('f', 'A', { retryAfter: 'lease-end' });
+    expect(again!.deliveryAttempt).toBe(2);
+    expect(again!.queue).toEqual(first!.queue);
+  });
+
   it('a nack (ChangeInvisibleDuration 0) retries after the backoff at once, and its new handle still acks', async () => {
     await h.send('A');
     const [m] = h.receive('g', 'A');

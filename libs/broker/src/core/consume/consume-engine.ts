@@ -125,6 +125,7 @@ interface Pass {
   readonly out: ReceivedMessage[];
   /** FIFO receives with an attempt id: what was leased, to hand back on a repeat of the id. */
   readonly leased: LeaseRef[] | undefined;
+  readonly retryAtLeaseEnd: boolean;
   /** FIFO: message groups with an earlier unfinished message in the queue being read. */
   blocked: Set<string> | undefined;
 }
@@ -229,6 +230,7 @@ export class ConsumeEngine {
       now: this.#clock.now(),
       out: [],
       leased: attemptKey === undefined ? undefined : [],
+      retryAtLeaseEnd: request.retryAfter === 'lease-end',
       blocked: undefined,
     };
     if (attemptKey !== undefined && this.#repeatAttempt(attemptKey, pass)) return pass.out;
@@ -457,6 +459,7 @@ export class ConsumeEngine {
     entry.leaseId = this.#nextLeaseId++;
     entry.invisibleUntil = pass.now + pass.invisibleMs;
     entry.clientId = pass.clientId;
+    entry.retryAtLeaseEnd = pass.retryAtLeaseEnd;
     this.#armLease(state, entry);
     pass.leased?.push({ state, entry, leaseId: entry.leaseId });
     pass.out.push({
@@ -533,7 +536,7 @@ export class ConsumeEngine {
       this.#armLease(state, entry);
     } else if (entry.state === 'leased') {
       entry.invisibleUntil = now;
-      this.#leaseEnded(state, entry, `negatively acknowledged after delivery attempt ${entry.attempt}`);
+      this.#leaseEnded(state, entry, `negatively acknowledged after delivery attempt ${entry.attempt}`, true);
     }
     // A nack of a FIFO message already in backoff only renews its handle; the backoff runs on.
     return { receiptHandle: this.#encode(state, entry), invisibleUntil: entry.invisibleUntil };
@@ -729,7 +732,7 @@ export class ConsumeEngine {
   }
 
   /** A delivery failed (lease expired or nacked): back off, retry via `%RETRY%…`, or dead-letter. */
-  #leaseEnded(state: QueueState, entry: Entry, reason: string): void {
+  #leaseEnded(state: QueueState, entry: Entry, reason: string, nack = false): void {
     this.#clearTimer(entry);
     entry.clientId = undefined;
     const policy = this.#policyOf(state.group);
@@ -737,7 +740,7 @@ export class ConsumeEngine {
       void this.#deadLetter(state, entry, undefined, reason, entry.attempt);
       return;
     }
-    const backoff = backoffOf(policy, entry.attempt);
+    const backoff = entry.retryAtLeaseEnd && !nack ? 0 : backoffOf(policy, entry.attempt);
     const now = this.#clock.now();
     if (policy.fifo) {
       state.setState(entry, 'backoff');

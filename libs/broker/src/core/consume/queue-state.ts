@@ -45,6 +45,8 @@ export interface Entry {
   visibleAt: number;
   /** `retrying`: the lease was acked after it expired; the retry copy must not be delivered. */
   lateAcked: boolean;
+  /** The current lease's expiry is retried at once, not after the group's backoff (see ReceiveRequest). */
+  retryAtLeaseEnd: boolean;
 }
 
 export class QueueState {
@@ -150,5 +152,6 @@ export function newEntry(
     timer: undefined,
     visibleAt: 0,
     lateAcked: false,
+    retryAtLeaseEnd: false,
   };
 }

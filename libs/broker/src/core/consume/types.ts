@@ -86,6 +86,16 @@ export interface ReceiveRequest {
    * receive whose answer it never got with the same id) instead of waiting out their lease.
    */
   readonly attemptId?: string;
+  /**
+   * When a lease of this receive runs out (its first one, or one set by ChangeInvisibleDuration > 0):
+   * - `group-backoff` (default): the message comes back after the group's retry backoff, the
+   *   broker's own schedule, as for a Push consumer (its lease is renewed while it lives, and the
+   *   official client's nack durations are milliseconds by a units bug, PROTOCOL.md §7.2);
+   * - `lease-end`: it is visible again as soon as the lease ends, as Apache RocketMQ does for a
+   *   SimpleConsumer, whose invisible duration is its retry interval.
+   * A nack (ChangeInvisibleDuration 0) always takes the group's backoff.
+   */
+  readonly retryAfter?: 'group-backoff' | 'lease-end';
 }
 
 /** Where a delivered message's lease lives: the queue it was read from (`%RETRY%…` for a retry). */

@@ -136,6 +136,7 @@ export class Harness {
       filter?: FilterExpression | CompiledFilter;
       clientId?: string;
       attemptId?: string;
+      retryAfter?: 'group-backoff' | 'lease-end';
     } = {},
   ): ReceivedMessage[] {
     const filter = options.filter ?? { type: 'TAG', expression: '*' };
@@ -147,6 +148,7 @@ export class Harness {
       invisibleMs: options.invisibleMs ?? 30_000,
       ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
       ...(options.attemptId === undefined ? {} : { attemptId: options.attemptId }),
+      ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter }),
     });
   }
 
