@@ -1,19 +1,171 @@
 /**
- * ReceiveMessage (PLACEHOLDER of grpc-core, owned by grpc-streams from here on): answers a single
- * NOT_IMPLEMENTED status frame and ends the call with OK. Note for the real handler: a
- * `message_queue.id` of 0 or −1 must read the whole topic (all its queues), because QueryRoute
- * advertises every queue of a topic while the official client only uses queue 0.
+ * ReceiveMessage (server streaming, PROTOCOL.md §2): long-polls the core and answers in the Java
+ * proxy's frame order (receive-message-frames.ts).
+ *
+ * - Long polling: `core.receiveOrWait` returns as soon as one message is there, or after the poll
+ *   budget (receive-message-request.ts: the client's long-polling timeout, ending 1 s before the
+ *   call's deadline), or at once when the call is cancelled or the server shuts down.
+ * - Messages are never paired with a non-OK status nor followed by a gRPC error: every frame is
+ *   built before the first one is written, and an error before that hands the messages back.
+ * - Revert on cancel: when the call is cancelled (client gone, deadline passed) after messages were
+ *   taken and before the answer was complete, their leases are handed back (`core.release`): they
+ *   are visible again at once and no attempt is counted, since the client never saw them.
+ * - Push (`auto_renew`): leases are renewed by the client registry while the client lives. A Push
+ *   consumer reuses an `attempt_id` only to retry a receive that failed on its side, so a repeated
+ *   id hands back what the failed receive delivered first; this receive then gets those messages
+ *   again, in order (FIFO), with the same attempt numbers: Java's re-pop of a FIFO batch.
  */
-import { type handleServerStreamingCall } from '@grpc/grpc-js';
-import { StatusCode } from '../status-code.js';
+import { type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { type ReceivedMessage } from '../core/consume/types.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { type ReceiveMessageRequest, type ReceiveMessageResponse } from './proto-types.js';
+import { messagingServiceDefinition } from './proto.js';
+import { deliveryFrames, notFoundFrames, type FrameSizer } from './receive-message-frames.js';
+import {
+  DEADLINE_MARGIN_MS,
+  planReceive,
+  pollBudgetMs,
+  type ReceivePlan,
+} from './receive-message-request.js';
+import { statusOf } from './status.js';
+
+type ReceiveCall = ServerWritableStream<ReceiveMessageRequest, ReceiveMessageResponse>;
 
 export function receiveMessageHandler(
-  _deps: HandlerDeps,
+  deps: HandlerDeps,
 ): handleServerStreamingCall<ReceiveMessageRequest, ReceiveMessageResponse> {
+  const method = messagingServiceDefinition().ReceiveMessage;
+  if (!method) throw new Error('ReceiveMessage is not in the MessagingService protos');
+  const serialize = method.responseSerialize as (frame: ReceiveMessageResponse) => Buffer;
+  const sizeOf: FrameSizer = (frame) => serialize(frame).length;
   return (call) => {
-    call.write({ status: { code: StatusCode.NOT_IMPLEMENTED, message: 'receive is not implemented yet' } });
-    call.end();
+    void serveReceive(deps, call, sizeOf).catch((err: unknown) => {
+      // serveReceive answers every failure itself; this is the last guard against a bug.
+      deps.logger.error(`ReceiveMessage failed unexpectedly: ${describe(err)}`);
+    });
   };
+}
+
+async function serveReceive(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameSizer): Promise<void> {
+  const stop = new AbortController();
+  const abort = (): void => stop.abort();
+  call.on('cancelled', abort);
+  deps.shutdown.addEventListener('abort', abort);
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let plan: ReceivePlan;
+  let received: ReceivedMessage[];
+  let namespace: string;
+  try {
+    const context = deps.authenticate(call);
+    const clientId = context.requireClientId();
+    namespace = context.namespace;
+    deps.clients.touch(clientId);
+    plan = planReceive(call.request ?? {}, context, clientId, deps.clients.settingsOf(clientId));
+    context.authorizeGroup(plan.options.group);
+    if (plan.attemptId !== '') {
+      const failed = deps.clients.takeFailedDelivery(clientId, plan.queueKey, plan.attemptId);
+      if (failed) handBack(deps, clientId, failed);
+    }
+    const deadline = deadlineOf(call);
+    const pollMs = pollBudgetMs(plan.requestedPollMs, deadline, Date.now());
+    // The core waits on its own clock; this bounds the wait in real time too, as the deadline is.
+    if (Number.isFinite(deadline)) {
+      deadlineTimer = setTimeout(abort, Math.max(0, deadline - Date.now() - DEADLINE_MARGIN_MS));
+    }
+    received = await deps.core.receiveOrWait(plan.options, pollMs, stop.signal);
+  } catch (err) {
+    answer(deps, call, [{ status: statusOf(err, deps.logger, 'ReceiveMessage') }]);
+    return;
+  } finally {
+    clearTimeout(deadlineTimer);
+    deps.shutdown.removeEventListener('abort', abort);
+    call.off('cancelled', abort);
+  }
+  const clientId = plan.options.clientId!;
+  const group = plan.options.group;
+  deps.clients.touch(clientId);
+
+  if (call.cancelled) {
+    handBack(deps, clientId, leasesOf(group, received));
+    return;
+  }
+  if (received.length === 0) {
+    answer(deps, call, notFoundFrames(deps.clock.now()));
+    return;
+  }
+
+  let built: ReturnType<typeof deliveryFrames>;
+  try {
+    const { host, port } = deps.endpoint();
+    built = deliveryFrames(
+      received,
+      { storeHost: `${host}:${port}`, namespace, invisibleMs: plan.options.invisibleMs },
+      deps.clock.now(),
+      sizeOf,
+    );
+  } catch (err) {
+    handBack(deps, clientId, leasesOf(group, received));
+    answer(deps, call, [{ status: statusOf(err, deps.logger, 'ReceiveMessage') }]);
+    return;
+  }
+  handBack(deps, clientId, leasesOf(group, built.overflow));
+  for (const m of built.undeliverable) {
+    deps.logger.error(
+      `ReceiveMessage: message ${m.message.messageId} of ${m.message.topic} is larger than a client can ` +
+        'receive (4 MiB); it is not sent, and goes to the dead-letter queue once its attempts are used up',
+    );
+  }
+  const delivered = leasesOf(group, built.delivered);
+  if (plan.autoRenew) deps.clients.trackAutoRenew(clientId, group, built.delivered);
+  if (plan.attemptId !== '') deps.clients.recordDelivery(clientId, plan.queueKey, plan.attemptId, delivered);
+
+  // Until the status is on its way ('finish'), a cancellation means the client got nothing.
+  const lost = (): void => handBack(deps, clientId, delivered);
+  call.once('cancelled', lost);
+  call.once('finish', () => call.off('cancelled', lost));
+  answer(deps, call, built.frames);
+}
+
+/** Writes `frames` and ends the call with OK; a call already gone takes nothing. */
+function answer(deps: HandlerDeps, call: ReceiveCall, frames: readonly ReceiveMessageResponse[]): void {
+  if (call.cancelled) return;
+  try {
+    for (const frame of frames) call.write(frame);
+    call.end();
+  } catch (err) {
+    deps.logger.error(`ReceiveMessage: answering failed: ${describe(err)}`);
+  }
+}
+
+interface Lease {
+  readonly group: string;
+  readonly receiptHandle: string;
+}
+
+function leasesOf(group: string, messages: readonly ReceivedMessage[]): Lease[] {
+  return messages.map((m) => ({ group, receiptHandle: m.receiptHandle }));
+}
+
+/** Makes leased messages visible again at once, no attempt counted (the client never saw them). */
+function handBack(deps: HandlerDeps, clientId: string, leases: readonly Lease[]): void {
+  if (leases.length === 0 || deps.core.closed) return;
+  for (const { group, receiptHandle } of leases) {
+    deps.clients.untrack(clientId, receiptHandle);
+    try {
+      deps.core.release(group, receiptHandle);
+    } catch (err) {
+      deps.logger.warn(`ReceiveMessage: handing a lease back failed: ${describe(err)}`);
+    }
+  }
+}
+
+/** The call's deadline in epoch ms; Infinity without one. */
+function deadlineOf(call: ReceiveCall): number {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  return Number.isNaN(ms) ? Infinity : ms;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
