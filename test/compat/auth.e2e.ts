@@ -6,7 +6,7 @@
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
 import { StatusCode } from '../../libs/broker/src/status-code.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type AuthProbe,
   type AuthProbeInput,
@@ -38,14 +38,12 @@ function expectRefused(outcome: AuthProbeOutcome, step: string, code: number, ex
 }
 
 describe('official rocketmq-client-nodejs against the built-in broker with authentication on', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker({ auth: { users: [ALICE, BOB] } });
   });
-  afterAll(() => workspace.dispose());
 
   it('good credentials send and receive; a wrong secret, an unknown key or none are refused (40100); allow lists refuse other topics and groups (40300)', async () => {
     const topic = uniqueName('CompatAuth');

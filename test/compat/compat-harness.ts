@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Broker, type BrokerOptions } from '../../libs/broker/src/broker.js';
 import { MemoryLogger } from '../../libs/broker/src/grpc/testing/grpc-harness.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from './scenarios/scenario-types.js';
 
 const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
+const TS_REGISTER = pathToFileURL(join(SCENARIO_DIR, 'ts-register.mjs')).href;
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STDERR_TAIL_CHARS = 6000;
 
@@ -55,6 +56,11 @@ export class CompatWorkspace {
     rmSync(this.root, { recursive: true, force: true });
   }
 
+  /** What the broker logged as errors or warnings (a client behaving normally should cause none). */
+  brokerProblems(): string[] {
+    return this.brokerLogger.lines.filter((l) => l.level !== 'log').map((l) => `${l.level}: ${l.message}`);
+  }
+
   /** The broker's last log lines, for failure messages. */
   brokerLogTail(lines = 30): string {
     return this.brokerLogger.lines
@@ -70,12 +76,7 @@ export class CompatWorkspace {
   runScenario<I, R>(name: string, input: I, timeoutMs: number): Promise<R> {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        '@swc-node/register/esm-register',
-        join(SCENARIO_DIR, `${name}.ts`),
-        JSON.stringify(input),
-      ],
+      ['--import', TS_REGISTER, join(SCENARIO_DIR, `${name}.ts`), JSON.stringify(input)],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, HOME: this.home, NODE_OPTIONS: '' },
@@ -114,6 +115,20 @@ export class CompatWorkspace {
       });
     });
   }
+}
+
+/**
+ * The workspace of a test file, with its hooks: after each test the broker must have logged no
+ * warning or error (a well-behaved client should cause none); after all, brokers close and the
+ * directory goes.
+ */
+export function setUpCompatWorkspace(): CompatWorkspace {
+  const workspace = new CompatWorkspace();
+  afterEach(() => {
+    expect(workspace.brokerProblems()).toEqual([]);
+  });
+  afterAll(() => workspace.dispose());
+  return workspace;
 }
 
 /** A unique resource name per test (topics and groups persist in the broker's data dir). */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Broker } from '../../libs/broker/src/broker.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type MessageSpec,
   type ProduceConsumeInput,
@@ -15,7 +15,7 @@ import {
 const MESSAGE_ID = /^[0-9A-F]{34}$/;
 
 describe('official rocketmq-client-nodejs Producer against the built-in broker', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
   const connection = (): ProduceConsumeInput['connection'] => ({ endpoint: broker.address.endpoint });
   const maxBodyKiB = (): number => {
@@ -24,10 +24,8 @@ describe('official rocketmq-client-nodejs Producer against the built-in broker',
   };
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker();
   });
-  afterAll(() => workspace.dispose());
 
   it('normal messages (up to the largest accepted body) arrive byte for byte with their tag, keys, user properties and message id, on the first delivery attempt', async () => {
     const topic = uniqueName('CompatNormal');
@@ -98,6 +96,8 @@ describe('official rocketmq-client-nodejs Producer against the built-in broker',
     });
     expect(result.ackErrors).toEqual([]);
     expect(result.polls.filter((p) => p.error)).toEqual([]);
+    // shutdown() of both clients completed (NotifyClientTermination answered, telemetry ended).
+    expect(result.shutdown).toBe('done');
     // The acks reached the broker: nothing left for the group.
     expect(broker.core.lag(group, topic).total).toBe(0);
     expect(broker.core.inFlightCount(group, topic)).toBe(0);

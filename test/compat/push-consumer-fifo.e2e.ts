@@ -4,7 +4,7 @@
  * being consumed: only the broker's per-message-group lock keeps each group in order.
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type MessageSpec,
   type PushConsumeInput,
@@ -15,14 +15,12 @@ const GROUPS = 20;
 const PER_GROUP = 50;
 
 describe('official rocketmq-client-nodejs FIFO PushConsumer against the built-in broker', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker();
   });
-  afterAll(() => workspace.dispose());
 
   it('20 message groups × 50 messages: each group is consumed exactly in send order, each message once, first attempt', async () => {
     const topic = uniqueName('CompatFifo');

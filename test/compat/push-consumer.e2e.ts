@@ -3,7 +3,7 @@
  * the unmodified official client. (FIFO ordering at volume: push-consumer-fifo.e2e.ts.)
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   FAIL_TIMES_PROPERTY,
   type ConsumeCall,
@@ -33,15 +33,13 @@ function expectDeadLetterOf(copy: ObservedMessage, original: MessageSpec, messag
 }
 
 describe('official rocketmq-client-nodejs PushConsumer against the built-in broker', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
   const connection = (): PushConsumeInput['connection'] => ({ endpoint: broker.address.endpoint });
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker();
   });
-  afterAll(() => workspace.dispose());
 
   it('every message reaches the listener once, byte for byte with its tag, keys and properties, and is acked', async () => {
     const topic = uniqueName('CompatPush');

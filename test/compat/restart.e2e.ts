@@ -5,7 +5,7 @@
  * restart stays acked.
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type MessageSpec,
   type SendInput,
@@ -17,12 +17,7 @@ import {
 const DELAY_MS = 5000;
 
 describe('official rocketmq-client-nodejs across a restart of the built-in broker', () => {
-  let workspace: CompatWorkspace;
-
-  beforeAll(() => {
-    workspace = new CompatWorkspace();
-  });
-  afterAll(() => workspace.dispose());
+  const workspace = setUpCompatWorkspace();
 
   it('everything sent before a restart is received after it, byte for byte and in FIFO order; what was acked before stays acked', async () => {
     const topic = uniqueName('CompatRestart');
@@ -56,6 +51,7 @@ describe('official rocketmq-client-nodejs across a restart of the built-in broke
       { connection, topic, messages, concurrency: 2 },
       30_000,
     );
+    expect(sent.shutdown).toBe('done');
     const ids = sent.receipts.map((r) => r.messageId);
     const beforeIds = ids.filter((_, i) => messages[i]!.tag === 'before');
     const acked = await workspace.runScenario<SimpleReceiveInput, SimpleReceiveResult>(

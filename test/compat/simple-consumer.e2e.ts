@@ -4,7 +4,7 @@
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
 import { StatusCode } from '../../libs/broker/src/status-code.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type MessageSpec,
   type SimpleLeaseInput,
@@ -25,14 +25,12 @@ function spec(text: string, tag: string): MessageSpec {
 }
 
 describe('official rocketmq-client-nodejs SimpleConsumer against the built-in broker', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker();
   });
-  afterAll(() => workspace.dispose());
 
   it('an acked message is gone, a changed invisibility brings it back early, an expired lease brings it back, each time with the next delivery attempt', async () => {
     const topic = uniqueName('CompatSimple');

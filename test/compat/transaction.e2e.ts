@@ -4,7 +4,7 @@
  * leaves open are resolved by the broker asking a producer's TransactionChecker (orphan recovery).
  */
 import { type Broker } from '../../libs/broker/src/broker.js';
-import { CompatWorkspace, contentOf, expectedContent, uniqueName } from './compat-harness.js';
+import { contentOf, expectedContent, uniqueName, setUpCompatWorkspace } from './compat-harness.js';
 import {
   type MessageSpec,
   type TransactionInput,
@@ -19,14 +19,12 @@ function spec(text: string, extra: Partial<MessageSpec> = {}): MessageSpec {
 }
 
 describe('official rocketmq-client-nodejs transactional Producer against the built-in broker', () => {
-  let workspace: CompatWorkspace;
+  const workspace = setUpCompatWorkspace();
   let broker: Broker;
 
   beforeAll(async () => {
-    workspace = new CompatWorkspace();
     broker = await workspace.startBroker({ core: { transaction: TRANSACTION_TIMING } });
   });
-  afterAll(() => workspace.dispose());
 
   it('commit delivers, rollback never does, and open transactions are resolved by the producers’ checkers through orphan recovery', async () => {
     const topic = uniqueName('CompatTx');
