@@ -123,17 +123,30 @@ async function serveReceive(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameS
   const lost = (): void => handBack(deps, clientId, delivered);
   call.once('cancelled', lost);
   call.once('finish', () => call.off('cancelled', lost));
-  answer(deps, call, built.frames);
+  if (!answer(deps, call, built.frames)) {
+    call.off('cancelled', lost);
+    lost();
+  }
 }
 
-/** Writes `frames` and ends the call with OK; a call already gone takes nothing. */
-function answer(deps: HandlerDeps, call: ReceiveCall, frames: readonly ReceiveMessageResponse[]): void {
-  if (call.cancelled) return;
+/**
+ * Writes `frames` and ends the call with OK. False when the call is gone or a write failed: then the
+ * call is failed with a gRPC error, so that the client drops whatever frames it got.
+ */
+function answer(deps: HandlerDeps, call: ReceiveCall, frames: readonly ReceiveMessageResponse[]): boolean {
+  if (call.cancelled) return false;
   try {
     for (const frame of frames) call.write(frame);
     call.end();
+    return true;
   } catch (err) {
     deps.logger.error(`ReceiveMessage: answering failed: ${describe(err)}`);
+    try {
+      call.emit('error', err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // Nothing more can be done for this call.
+    }
+    return false;
   }
 }
 

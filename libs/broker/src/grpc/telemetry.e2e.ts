@@ -13,7 +13,7 @@ import {
   producerSettings,
   type TelemetryProbe,
 } from './telemetry-testing.js';
-import { startHarness, TEST_CLIENT_ID, type GrpcHarness } from './testing/grpc-harness.js';
+import { startHarness, type GrpcHarness } from './testing/grpc-harness.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 /** gRPC status OK as grpc-js reports it. */
@@ -23,15 +23,33 @@ let h: GrpcHarness;
 const probes: TelemetryProbe[] = [];
 
 function open(headers: Parameters<typeof openTelemetry>[1] = {}): TelemetryProbe {
-  const probe = openTelemetry(h, headers);
+  const probe = openTelemetry(
+    h,
+    headers.clientId === undefined ? { ...headers, clientId: nextClientId() } : headers,
+  );
   probes.push(probe);
   return probe;
 }
 
-afterEach(async () => {
+afterEach(() => {
   for (const probe of probes.splice(0)) probe.stream.cancel();
-  await h?.close();
 });
+
+let clientSeq = 0;
+/** A client id of its own per test, so that tests sharing a server do not see each other's state. */
+function nextClientId(): string {
+  return `test-host@${process.pid}@${++clientSeq}@t`;
+}
+
+/** One server for the tests of a describe block. */
+function sharedHarness(): void {
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+}
 
 /** Lets the server run its side of a few round trips. */
 const turns = (n = 10): Promise<void> =>
@@ -42,12 +60,11 @@ const turns = (n = 10): Promise<void> =>
   });
 
 describe('Telemetry: Settings answers', () => {
-  beforeEach(async () => {
-    h = await startHarness();
-  });
+  sharedHarness();
 
   it('answers a producer with its Settings echoed plus backoff, max body size and type validation', async () => {
-    const t = open();
+    const id = nextClientId();
+    const t = open({ clientId: id });
     const sent = producerSettings(['orders', 'payments']);
     t.send({ settings: sent });
     const reply = await t.frame(0);
@@ -78,7 +95,7 @@ describe('Telemetry: Settings answers', () => {
     });
     expect(s.metric).toMatchObject({ on: false });
     expect(s.subscription ?? null).toBeNull();
-    expect(h.server.clients.settingsOf(TEST_CLIENT_ID)).toMatchObject({
+    expect(h.server.clients.settingsOf(id)).toMatchObject({
       clientType: ClientType.PRODUCER,
       topics: ['orders', 'payments'],
       requestTimeoutMs: 3_000,
@@ -126,7 +143,8 @@ describe('Telemetry: Settings answers', () => {
   });
 
   it('answers a simple consumer with its own Settings and metrics off', async () => {
-    const t = open();
+    const id = nextClientId();
+    const t = open({ clientId: id });
     const sent = consumerSettings(ClientType.SIMPLE_CONSUMER, 'reports', [{ topic: 'daily' }], 30_000);
     t.send({ settings: sent });
     const reply = await t.frame(0);
@@ -141,7 +159,7 @@ describe('Telemetry: Settings answers', () => {
       metric: { on: false },
     });
     expect(reply.settings?.backoff_policy ?? null).toBeNull();
-    expect(h.server.clients.settingsOf(TEST_CLIENT_ID)).toMatchObject({
+    expect(h.server.clients.settingsOf(id)).toMatchObject({
       clientType: ClientType.SIMPLE_CONSUMER,
       group: 'reports',
       longPollingTimeoutMs: 30_000,
@@ -149,7 +167,8 @@ describe('Telemetry: Settings answers', () => {
   });
 
   it('answers every Settings frame, also the periodic re-sends', async () => {
-    const t = open();
+    const id = nextClientId();
+    const t = open({ clientId: id });
     for (let i = 0; i < 3; i++) t.send({ settings: producerSettings([`topic-${i}`]) });
     await t.frame(2);
     expect(t.frames.map((f) => f.settings?.publishing?.topics?.[0]?.name)).toEqual([
@@ -157,15 +176,16 @@ describe('Telemetry: Settings answers', () => {
       'topic-1',
       'topic-2',
     ]);
-    expect(h.server.clients.settingsOf(TEST_CLIENT_ID)?.topics).toEqual(['topic-2']);
+    expect(h.server.clients.settingsOf(id)?.topics).toEqual(['topic-2']);
   });
 
   it('keeps namespaced producer topics under the broker name and echoes them as sent', async () => {
-    const t = open({ namespace: 'tenant-a' });
+    const id = nextClientId();
+    const t = open({ clientId: id, namespace: 'tenant-a' });
     t.send({ settings: producerSettings(['orders'], 'tenant-a') });
     const reply = await t.frame(0);
     expect(reply.settings?.publishing?.topics).toEqual([{ name: 'orders', resource_namespace: 'tenant-a' }]);
-    expect(h.server.clients.settingsOf(TEST_CLIENT_ID)?.topics).toEqual(['tenant-a%orders']);
+    expect(h.server.clients.settingsOf(id)?.topics).toEqual(['tenant-a%orders']);
   });
 
   it('refuses an unknown client type with UNRECOGNIZED_CLIENT_TYPE and no command, then serves a good one', async () => {
@@ -215,9 +235,7 @@ describe('Telemetry: Settings answers', () => {
 });
 
 describe('Telemetry: stream life', () => {
-  beforeEach(async () => {
-    h = await startHarness();
-  });
+  sharedHarness();
 
   it('ends the stream with OK at once when the client half-closes, never with an error', async () => {
     const t = open();
@@ -230,29 +248,17 @@ describe('Telemetry: stream life', () => {
   });
 
   it('keeps the client alive while its stream is open and drops its stream when it closes', async () => {
-    const t = open();
-    t.send({ settings: producerSettings(['x']) });
+    const id = nextClientId();
+    const t = open({ clientId: id });
+    t.send({ settings: producerSettings(['alive-topic']) });
     await t.frame(0);
-    expect(h.server.clients.isAlive(TEST_CLIENT_ID)).toBe(true);
-    expect(h.server.clients.producerChannelFor('x')).toBeDefined();
+    expect(h.server.clients.isAlive(id)).toBe(true);
+    expect(h.server.clients.producerChannelFor('alive-topic')).toBeDefined();
     t.halfClose();
     await t.closed();
     await turns();
-    expect(h.server.clients.producerChannelFor('x')).toBeUndefined();
-  });
-
-  it('ends every open stream with OK when the server shuts down', async () => {
-    const a = open();
-    const b = open({ clientId: 'other-host@1@1@zz' });
-    a.send({ settings: producerSettings(['x']) });
-    b.send({ settings: consumerSettings(ClientType.SIMPLE_CONSUMER, 'g', [{ topic: 'x' }]) });
-    await a.frame(0);
-    await b.frame(0);
-    await h.server.close(2_000);
-    expect((await a.closed()).code).toBe(GRPC_OK);
-    expect((await b.closed()).code).toBe(GRPC_OK);
-    expect(a.error).toBeUndefined();
-    expect(b.error).toBeUndefined();
+    expect(h.server.clients.producerChannelFor('alive-topic')).toBeUndefined();
+    expect(h.server.clients.isAlive(id)).toBe(true); // for 60 s after its last sign of life
   });
 
   it('refuses a stream without a client id with CLIENT_ID_REQUIRED and answers its Settings the same way', async () => {
@@ -268,21 +274,49 @@ describe('Telemetry: stream life', () => {
   });
 });
 
+describe('Telemetry: server shutdown', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    for (const probe of probes.splice(0)) probe.stream.cancel();
+    await h.close();
+  });
+
+  it('ends every open stream with OK when the server shuts down', async () => {
+    const a = open();
+    const b = open({ clientId: 'other-host@1@1@zz' });
+    a.send({ settings: producerSettings(['x']) });
+    b.send({ settings: consumerSettings(ClientType.SIMPLE_CONSUMER, 'g', [{ topic: 'x' }]) });
+    await a.frame(0);
+    await b.frame(0);
+    await h.server.close(2_000);
+    expect((await a.closed()).code).toBe(GRPC_OK);
+    expect((await b.closed()).code).toBe(GRPC_OK);
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+  });
+});
+
 describe('Telemetry: authentication', () => {
   const user = { accessKey: 'ak-1', secretKey: 'secret-1' };
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     h = await startHarness({ auth: { users: [user] } });
+  });
+  afterAll(async () => {
+    await h.close();
   });
 
   it('refuses a stream with a wrong secret with UNAUTHORIZED at opening and no command', async () => {
-    const t = open({ credentials: { accessKey: 'ak-1', secretKey: 'wrong' } });
+    const id = nextClientId();
+    const t = open({ clientId: id, credentials: { accessKey: 'ak-1', secretKey: 'wrong' } });
     const first = await t.frame(0);
     expect(first.status?.code).toBe(StatusCode.UNAUTHORIZED);
     expect(first.command ?? null).toBeNull();
     t.send({ settings: producerSettings(['x']) });
     expect((await t.frame(1)).status?.code).toBe(StatusCode.UNAUTHORIZED);
-    expect(h.server.clients.settingsOf(TEST_CLIENT_ID)).toBeUndefined();
+    expect(h.server.clients.settingsOf(id)).toBeUndefined();
   });
 
   it('refuses an unsigned stream with UNAUTHORIZED', async () => {
@@ -305,6 +339,10 @@ describe('Telemetry: orphaned transactions', () => {
   beforeEach(async () => {
     clock = new ManualClock(T0);
     h = await startHarness({ core: { clock }, server: { clock } });
+  });
+  afterEach(async () => {
+    for (const probe of probes.splice(0)) probe.stream.cancel();
+    await h.close();
   });
 
   async function sendHalf(topic: string, messageId: string): Promise<string> {
