@@ -30,3 +30,9 @@ export function setUint64(view: DataView, pos: number, value: number): void {
   view.setUint32(pos, Math.floor(value / TWO_32));
   view.setUint32(pos + 4, value >>> 0);
 }
+
+/** DataView variant of writeInt64. */
+export function setInt64(view: DataView, pos: number, value: number): void {
+  view.setInt32(pos, Math.floor(value / TWO_32));
+  view.setUint32(pos + 4, value >>> 0);
+}
