@@ -8,12 +8,14 @@ import { listOffsetFiles, offsetFileName } from './file-names.js';
 import { PREALLOCATING_SUFFIX, SegmentAllocator } from './segment-allocator.js';
 import {
   BLANK_RECORD_SIZE,
-  encodeHost,
-  type MeasuredRecord,
   crc32MemoryRecordBuffer,
+  encodeHost,
+  encodeRecord,
+  measureRecord,
+  type MessageToStore,
   type RecordPlacement,
+  recordSizeBound,
   writeBlank,
-  writeRecord,
 } from './message-record.js';
 
 export interface CommitLogOptions {
@@ -171,38 +173,44 @@ export class CommitLog {
   }
 
   /**
-   * Reserves space for one record and encodes it into the staging buffer; returns its physical
-   * offset (its size is `measured.totalSize`). Synchronous; `commit()` later writes the batch.
+   * Validates `message` and encodes it into the staging buffer; returns its physical offset (its
+   * size is `writeOffset` minus that, right after). Synchronous; `commit()` later writes the batch.
+   * A rejected message (typed validation error) leaves the log as it was; an I/O error from a commit
+   * this forces (staging full, segment roll-over) loses what was staged, as `commit` says.
    */
-  append(measured: MeasuredRecord, queueOffset: number, storeTimestamp: number): number {
-    const size = measured.totalSize;
+  append(message: MessageToStore, queueOffset: number, storeTimestamp: number): number {
     const segmentSize = this.options.segmentSize;
-    if (size + BLANK_RECORD_SIZE > segmentSize) {
-      const overhead = size - measured.message.body.length;
-      throw new MessageBodyTooLargeError(
-        measured.message.body.length,
-        segmentSize - BLANK_RECORD_SIZE - overhead,
-      );
-    }
     let offset = this.writePosition;
     const segmentEnd = offset - (offset % segmentSize) + segmentSize;
-    if (offset + size + BLANK_RECORD_SIZE > segmentEnd) {
-      // A record never spans two segments: mark this one's tail with a blank record (only its
-      // header is written; the rest of the tail stays sparse or zero) and move to the next.
-      this.reserveStaging(BLANK_RECORD_SIZE);
-      writeBlank(this.staging, this.stagingLength, segmentEnd - offset);
-      this.stagingLength += BLANK_RECORD_SIZE;
-      this.commit();
-      this.stagingStart = segmentEnd;
-      offset = segmentEnd;
+    // Usually a bound from string lengths shows the record fits here, and encodeRecord validates as
+    // it writes. Near the end of a segment (or for a huge message) the exact size decides:
+    // measureRecord validates first, so a roll-over only happens for a message that will be stored.
+    let room = recordSizeBound(message, this.storeHost.length);
+    if (room > STAGING_SIZE || offset + room + BLANK_RECORD_SIZE > segmentEnd) {
+      room = measureRecord(message, this.storeHost.length).totalSize;
+      if (room + BLANK_RECORD_SIZE > segmentSize) {
+        const overhead = room - message.body.length;
+        throw new MessageBodyTooLargeError(message.body.length, segmentSize - BLANK_RECORD_SIZE - overhead);
+      }
+      if (offset + room + BLANK_RECORD_SIZE > segmentEnd) {
+        // A record never spans two segments: mark this one's tail with a blank record (only its
+        // header is written; the rest of the tail stays sparse or zero) and move to the next.
+        this.reserveStaging(BLANK_RECORD_SIZE);
+        writeBlank(this.staging, this.stagingLength, segmentEnd - offset);
+        this.stagingLength += BLANK_RECORD_SIZE;
+        this.commit();
+        this.stagingStart = segmentEnd;
+        this.writePosition = segmentEnd;
+        offset = segmentEnd;
+      }
     }
-    this.reserveStaging(size);
+    this.reserveStaging(room);
     this.ensureSegment(offset);
     const placement = this.placement;
     placement.physicalOffset = offset;
     placement.queueOffset = queueOffset;
     placement.storeTimestamp = storeTimestamp;
-    writeRecord(this.stagingTarget, this.stagingLength, measured, placement);
+    const size = encodeRecord(this.stagingTarget, this.stagingLength, message, placement);
     this.stagingLength += size;
     this.writePosition = offset + size;
     return offset;

@@ -4,14 +4,15 @@ import {
   checkRecord,
   crc32MemoryRecordBuffer,
   decodeRecord,
+  encodeRecord,
   encodeHost,
   Field,
   measureRecord,
   MIN_RECORD_SIZE,
   SysFlag,
   writeBlank,
-  writeRecord,
   recordBuffer,
+  recordSizeBound,
   type MessageToStore,
 } from './message-record.js';
 import { Crc32Memory } from './crc32-memory.js';
@@ -20,16 +21,41 @@ import { tagHash } from './tag-hash.js';
 
 const storeHost = encodeHost('10.0.0.7:8081');
 
+const placement = (physicalOffset: number, queueOffset: number) => ({
+  physicalOffset,
+  queueOffset,
+  storeTimestamp: 1_700_000_000_123,
+  storeHost,
+});
+
+/** Encodes with encodeRecord (which validates as it writes) into a buffer of the bound's size. */
 function encode(message: MessageToStore, physicalOffset = 4096, queueOffset = 7): Buffer {
-  const measured = measureRecord(message, storeHost.length);
-  const buf = Buffer.alloc(measured.totalSize);
-  writeRecord(recordBuffer(buf), 0, measured, {
-    physicalOffset,
-    queueOffset,
-    storeTimestamp: 1_700_000_000_123,
-    storeHost,
-  });
-  return buf;
+  const buf = Buffer.alloc(recordSizeBound(message, storeHost.length));
+  const size = encodeRecord(recordBuffer(buf), 0, message, placement(physicalOffset, queueOffset));
+  expect(size).toBe(measureRecord(message, storeHost.length).totalSize);
+  return Buffer.from(buf.subarray(0, size));
+}
+
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('did not throw');
+}
+
+/** measureRecord and encodeRecord reject the message alike: same error class, code and message. */
+function expectRejected(message: MessageToStore, code: number): void {
+  const measured = thrownBy(() => measureRecord(message, storeHost.length));
+  const encoded = thrownBy(() => encode(message));
+  expect(measured).toEqual(expect.objectContaining({ code }));
+  expect(encoded).toBeInstanceOf((measured as object).constructor);
+  expect((encoded as Error).message).toBe((measured as Error).message);
+}
+
+function expectAccepted(message: MessageToStore): void {
+  expect(() => encode(message)).not.toThrow();
 }
 
 const full: MessageToStore = {
@@ -80,18 +106,24 @@ describe('commit-log record codec', () => {
 
   it('encodes byte for byte the same in the commit log staging memory (WebAssembly CRCs) as with zlib', () => {
     const expected = encode(full, 2 ** 41 + 8, 2 ** 33 + 1);
-    const memory = Crc32Memory.create(expected.length + 100);
+    const memory = Crc32Memory.create(recordSizeBound(full, storeHost.length) + 100);
     memory.bytes.fill(0xee);
-    const measured = measureRecord(full, storeHost.length);
-    writeRecord(crc32MemoryRecordBuffer(memory), 37, measured, {
-      physicalOffset: 2 ** 41 + 8,
-      queueOffset: 2 ** 33 + 1,
-      storeTimestamp: 1_700_000_000_123,
-      storeHost,
-    });
-    expect(memory.bytes.subarray(37, 37 + expected.length).equals(expected)).toBe(true);
+    const size = encodeRecord(crc32MemoryRecordBuffer(memory), 37, full, placement(2 ** 41 + 8, 2 ** 33 + 1));
+    expect(size).toBe(expected.length);
+    expect(memory.bytes.subarray(37, 37 + size).equals(expected)).toBe(true);
     expect(memory.bytes[36]).toBe(0xee);
-    expect(memory.bytes[37 + expected.length]).toBe(0xee);
+    expect(memory.bytes[37 + size]).toBe(0xee);
+  });
+
+  it('bounds the encoded size from string lengths, multi-byte UTF-8 included', () => {
+    for (const message of [
+      full,
+      { ...full, topic: 'Ω', messageId: '🚀'.repeat(40), keys: ['ключ', '鍵'], tag: 'ü' },
+      { ...full, userProperties: { ['\u{1F600}'.repeat(3)]: 'é'.repeat(500) } },
+      { topic: 't', queueId: 0, body: Buffer.alloc(0), messageId: '' },
+    ]) {
+      expect(encode(message).length).toBeLessThanOrEqual(recordSizeBound(message, storeHost.length));
+    }
   });
 
   it('keeps IPv6 born hosts with the RocketMQ sysflag bit', () => {
@@ -112,45 +144,35 @@ describe('commit-log record codec', () => {
   });
 
   it('accepts a 4 MiB body and rejects one byte more with MESSAGE_BODY_TOO_LARGE', () => {
-    expect(() => measureRecord({ ...full, body: Buffer.alloc(MAX_BODY_SIZE) }, 8)).not.toThrow();
-    expect(() => measureRecord({ ...full, body: Buffer.alloc(MAX_BODY_SIZE + 1) }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.MESSAGE_BODY_TOO_LARGE }),
-    );
+    expectAccepted({ ...full, body: Buffer.alloc(MAX_BODY_SIZE) });
+    expectRejected({ ...full, body: Buffer.alloc(MAX_BODY_SIZE + 1) }, StatusCode.MESSAGE_BODY_TOO_LARGE);
   });
 
   it('rejects user properties over 16 KiB or over 128 entries with MESSAGE_PROPERTIES_TOO_LARGE', () => {
     const big = { k: 'v'.repeat(MAX_PROPERTIES_SIZE) };
-    expect(() => measureRecord({ ...full, userProperties: big }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.MESSAGE_PROPERTIES_TOO_LARGE }),
-    );
+    expectRejected({ ...full, userProperties: big }, StatusCode.MESSAGE_PROPERTIES_TOO_LARGE);
     const many = Object.fromEntries(
       Array.from({ length: MAX_PROPERTIES_COUNT + 1 }, (_, i) => [`k${i}`, 'v']),
     );
-    expect(() => measureRecord({ ...full, userProperties: many }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.MESSAGE_PROPERTIES_TOO_LARGE }),
-    );
+    expectRejected({ ...full, userProperties: many }, StatusCode.MESSAGE_PROPERTIES_TOO_LARGE);
     const exactly = Object.fromEntries(
       Array.from({ length: MAX_PROPERTIES_COUNT }, (_, i) => [`k${i}`, 'v']),
     );
-    expect(() => measureRecord({ ...full, userProperties: exactly }, 8)).not.toThrow();
+    expectAccepted({ ...full, userProperties: exactly });
+  });
+
+  it('rejects a properties section over 64 KiB (system properties) with MESSAGE_PROPERTIES_TOO_LARGE', () => {
+    const system = { a: 'x'.repeat(40_000), b: 'y'.repeat(30_000) };
+    expectRejected({ ...full, systemProperties: system }, StatusCode.MESSAGE_PROPERTIES_TOO_LARGE);
+    expectAccepted({ ...full, systemProperties: { a: 'x'.repeat(40_000), b: 'y'.repeat(20_000) } });
   });
 
   it('rejects a blank topic, an over-long topic, a bad queue id and a blank key', () => {
-    expect(() => measureRecord({ ...full, topic: '' }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.ILLEGAL_TOPIC }),
-    );
-    expect(() => measureRecord({ ...full, topic: 'x'.repeat(256) }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.ILLEGAL_TOPIC }),
-    );
-    expect(() => measureRecord({ ...full, queueId: -1 }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
-    );
-    expect(() => measureRecord({ ...full, queueId: 1.5 }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
-    );
-    expect(() => measureRecord({ ...full, keys: ['ok', ''] }, 8)).toThrow(
-      expect.objectContaining({ code: StatusCode.ILLEGAL_MESSAGE_KEY }),
-    );
+    expectRejected({ ...full, topic: '' }, StatusCode.ILLEGAL_TOPIC);
+    expectRejected({ ...full, topic: 'x'.repeat(256) }, StatusCode.ILLEGAL_TOPIC);
+    expectRejected({ ...full, queueId: -1 }, StatusCode.BAD_REQUEST);
+    expectRejected({ ...full, queueId: 1.5 }, StatusCode.BAD_REQUEST);
+    expectRejected({ ...full, keys: ['ok', ''] }, StatusCode.ILLEGAL_MESSAGE_KEY);
   });
 
   it('detects a flipped bit anywhere in the record', () => {

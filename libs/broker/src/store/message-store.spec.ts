@@ -130,6 +130,24 @@ describe('MessageStore appends and reads', () => {
     expect(await store.queryByKey('orders', 'k-shared', 32, Date.now() + 60_000)).toEqual([]);
   });
 
+  it('rejects an invalid message on its own: appends staged in the same turn are stored', async () => {
+    const store = await openStore();
+    const appends = [
+      store.append(message(0)),
+      store.append(message(1, { keys: ['ok', ''] })),
+      store.append(message(2, { topic: 'x'.repeat(300) })),
+      store.append(message(3)),
+    ];
+    const [first, blankKey, longTopic, last] = await Promise.allSettled(appends);
+    expect(blankKey).toMatchObject({ status: 'rejected', reason: { code: StatusCode.ILLEGAL_MESSAGE_KEY } });
+    expect(longTopic).toMatchObject({ status: 'rejected', reason: { code: StatusCode.ILLEGAL_TOPIC } });
+    expect(first).toMatchObject({ status: 'fulfilled', value: { queueId: 0, queueOffset: 0 } });
+    expect(last).toMatchObject({ status: 'fulfilled', value: { queueId: 1, queueOffset: 0 } });
+    const ids = [0, 1].flatMap((q) => store.getMessages('orders', q, 0, 10).messages.map((m) => m.messageId));
+    expect(ids.sort()).toEqual(['ID-0', 'ID-3']);
+    expect(store.verify()).toMatchObject({ records: 2, corruptions: [] });
+  });
+
   it('rejects appends after close with a typed error', async () => {
     const store = await openStore();
     await closeStore(store);
@@ -199,6 +217,26 @@ describe('MessageStore segments', () => {
       code: StatusCode.MESSAGE_BODY_TOO_LARGE,
     });
     await expect(store.append(message(1))).resolves.toMatchObject({ queueOffset: 0 });
+  });
+
+  it('rejects a record too large for a segment alone, next to appends of the same turn and a roll-over', async () => {
+    const store = await openStore({ segmentSize: 4096 });
+    const appends = Array.from({ length: 12 }, (_, n) =>
+      store.append(message(n, { queueId: 0, body: Buffer.alloc(n === 5 ? 5000 : 600, n) })),
+    );
+    const settled = await Promise.allSettled(appends);
+    expect(settled[5]).toMatchObject({
+      status: 'rejected',
+      reason: { code: StatusCode.MESSAGE_BODY_TOO_LARGE },
+    });
+    const stored = settled.filter((r) => r.status === 'fulfilled');
+    expect(stored).toHaveLength(11);
+    expect(store.stats.segments).toBeGreaterThan(1);
+    const read = store.getMessages('orders', 0, 0, 100).messages;
+    expect(read.map((m) => m.messageId)).toEqual(
+      Array.from({ length: 12 }, (_, n) => `ID-${n}`).filter((id) => id !== 'ID-5'),
+    );
+    expect(read.every((m, i) => m.queueOffset === i)).toBe(true);
   });
 });
 

@@ -6,7 +6,14 @@ import { CommitLog } from './commit-log.js';
 import { scanCommitLog, type CorruptRange, type TruncatedTail } from './commit-log-scanner.js';
 import { ConsumeQueueStore, type ConsumeQueueEntry } from './consume-queue-store.js';
 import { consoleStoreLogger, type DispatchRequest, type StoreLogger } from './dispatch-request.js';
-import { CorruptRecordError, StoreClosedError, StoreError, FlushTimeoutError } from './errors.js';
+import {
+  CorruptRecordError,
+  DiskFullError,
+  FlushTimeoutError,
+  StoreClosedError,
+  StoreError,
+  StoreIOError,
+} from './errors.js';
 import { FlushService, type FlushMode } from './flush-service.js';
 import { IndexThread } from './index-thread.js';
 import {
@@ -22,7 +29,6 @@ import {
   checkRecord,
   decodeRecord,
   measureRecord,
-  type MeasuredRecord,
   type MessageToStore,
   type StoredMessage,
 } from './message-record.js';
@@ -377,7 +383,7 @@ export class MessageStore {
     let pending: PendingAppend;
     try {
       this.assertWritable();
-      pending = this.stage(measureRecord(message, this.commitLog.storeHostBytes));
+      pending = this.stage(message);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -392,26 +398,25 @@ export class MessageStore {
    * whole batch without side effects. Resolves with one result per message, in order.
    */
   appendBatch(messages: readonly MessageToStore[]): Promise<AppendResult[]> {
-    let measured: MeasuredRecord[];
     try {
       this.assertWritable();
-      measured = messages.map((m) => measureRecord(m, this.commitLog.storeHostBytes));
+      for (const m of messages) measureRecord(m, this.commitLog.storeHostBytes);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (measured.length === 0) return Promise.resolve([]);
+    if (messages.length === 0) return Promise.resolve([]);
     return new Promise<AppendResult[]>((resolve, reject) => {
-      const results = new Array<AppendResult>(measured.length);
-      let remaining = measured.length;
+      const results = new Array<AppendResult>(messages.length);
+      let remaining = messages.length;
       let failed = false;
       const fail = (err: Error): void => {
         if (!failed) reject(err);
         failed = true;
       };
-      for (let i = 0; i < measured.length; i++) {
+      for (let i = 0; i < messages.length; i++) {
         let pending: PendingAppend;
         try {
-          pending = this.stage(measured[i]!);
+          pending = this.stage(messages[i]!);
         } catch (err) {
           // Everything staged in this turn, this batch's earlier messages included, was rejected.
           fail(err as Error);
@@ -432,11 +437,11 @@ export class MessageStore {
   }
 
   /**
-   * Places a validated record in the commit log's staging buffer and queues it for the next commit.
-   * Throws if a roll-over commit failed (everything staged before it is then rejected).
+   * Validates and places a message in the commit log's staging buffer and queues it for the next
+   * commit. Throws a typed error for an invalid message (nothing changes), or an I/O error if a
+   * commit this forced failed (everything staged before it is then rejected).
    */
-  private stage(measured: MeasuredRecord): PendingAppend {
-    const m = measured.message;
+  private stage(m: MessageToStore): PendingAppend {
     let offsets = this.queueOffsets.get(m.topic);
     if (offsets === undefined) this.queueOffsets.set(m.topic, (offsets = []));
     const queueOffset = offsets[m.queueId] ?? this.consumeQueues.find(m.topic, m.queueId)?.maxOffset ?? 0;
@@ -445,10 +450,10 @@ export class MessageStore {
     const storeTimestamp = this.batchTimestamp;
     let physicalOffset: number;
     try {
-      physicalOffset = this.commitLog.append(measured, queueOffset, storeTimestamp);
+      physicalOffset = this.commitLog.append(m, queueOffset, storeTimestamp);
     } catch (err) {
-      // A roll-over commit failed: everything staged before is lost with it.
-      this.failStaged(err as Error);
+      // A commit forced by a full staging buffer or a roll-over failed: what was staged is lost.
+      if (err instanceof DiskFullError || err instanceof StoreIOError) this.failStaged(err);
       throw err;
     }
     offsets[m.queueId] = queueOffset + 1;
@@ -457,7 +462,7 @@ export class MessageStore {
       m.queueId,
       queueOffset,
       physicalOffset,
-      measured.totalSize,
+      this.commitLog.writeOffset - physicalOffset,
       tagHash(m.tag),
       storeTimestamp,
       m.messageId,
