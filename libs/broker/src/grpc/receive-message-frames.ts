@@ -14,7 +14,8 @@
  */
 import { type ReceivedMessage } from '../core/consume/types.js';
 import { StatusCode } from '../status-code.js';
-import { timestampOf, toProtoMessage, type MessageViewOptions } from './message-view.js';
+import { toProtoMessage, type MessageViewOptions } from './message-view.js';
+import { timestampOf } from './proto-time.js';
 import { type ReceiveMessageResponse } from './proto-types.js';
 import { OK_STATUS, status } from './status.js';
 

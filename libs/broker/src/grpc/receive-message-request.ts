@@ -10,7 +10,8 @@
  * - filter: TAG (also for an unset type, as Java's `buildExpressionType`) or SQL92.
  * - lease: with `auto_renew` (Push) `AUTO_RENEW_LEASE_MS`, renewed by the client registry while the
  *   client lives, whatever `invisible_duration` says (Java ignores it too); without it the
- *   request's `invisible_duration`, 10 s..12 h (a missing one is 0: ILLEGAL_INVISIBLE_TIME).
+ *   request's `invisible_duration`, 10 s..12 h (a missing one is 0 and a malformed one NaN: both
+ *   ILLEGAL_INVISIBLE_TIME).
  * - long poll: the request's `long_polling_timeout`, else the one of the client's Settings, else
  *   20 s; never closer than 1 s to the call's deadline, so that the answer arrives before the client
  *   gives up; a call without a deadline polls at most 20 s (Java's maximum).
@@ -21,7 +22,7 @@ import { type FilterExpression as CoreFilterExpression } from '../core/filter/in
 import { type CallContext } from './call-context.js';
 import { AUTO_RENEW_LEASE_MS, type ClientSettingsView } from './client-registry.js';
 import { FilterType, type FilterExpression, type ReceiveMessageRequest } from './proto-types.js';
-import { millisOf } from './telemetry-settings.js';
+import { millisOfDuration } from './proto-time.js';
 
 /** The answer must leave the broker this long before the call's deadline. */
 export const DEADLINE_MARGIN_MS = 1_000;
@@ -49,7 +50,7 @@ export function planReceive(
   const group = context.nameOf(request.group);
   const topic = context.nameOf(request.message_queue?.topic);
   const autoRenew = request.auto_renew === true;
-  const invisibleMs = autoRenew ? AUTO_RENEW_LEASE_MS : (millisOf(request.invisible_duration) ?? 0);
+  const invisibleMs = autoRenew ? AUTO_RENEW_LEASE_MS : (millisOfDuration(request.invisible_duration) ?? 0);
   const queueId = typeof request.message_queue?.id === 'number' ? request.message_queue.id : 0;
   return {
     options: {
@@ -64,7 +65,7 @@ export function planReceive(
     autoRenew,
     attemptId: typeof request.attempt_id === 'string' ? request.attempt_id : '',
     requestedPollMs:
-      millisOf(request.long_polling_timeout) ?? settings?.longPollingTimeoutMs ?? LONG_POLLING_MAX_MS,
+      millisOfDuration(request.long_polling_timeout) ?? settings?.longPollingTimeoutMs ?? LONG_POLLING_MAX_MS,
   };
 }
 
@@ -74,7 +75,8 @@ export function planReceive(
  */
 export function pollBudgetMs(requestedMs: number, deadline: number, now: number): number {
   const bound = Number.isFinite(deadline) ? deadline - now - DEADLINE_MARGIN_MS : LONG_POLLING_MAX_MS;
-  return Math.max(0, Math.min(requestedMs, bound));
+  const wanted = requestedMs >= 0 ? requestedMs : 0; // NaN (a malformed duration) polls not at all
+  return Math.max(0, Math.min(wanted, bound));
 }
 
 function filterOf(filter: FilterExpression | null | undefined): CoreFilterExpression {

@@ -252,6 +252,16 @@ describe('ReceiveMessage: answers', () => {
         code: StatusCode.ILLEGAL_INVISIBLE_TIME,
       },
       {
+        what: 'a batch size of 0 (RELIABILITY.md §(d)11)',
+        request: () => simpleRequest('rx-gb', 'rx-bad', { batch_size: 0 }),
+        code: StatusCode.BAD_REQUEST,
+      },
+      {
+        what: 'a negative batch size',
+        request: () => simpleRequest('rx-gb', 'rx-bad', { batch_size: -3 }),
+        code: StatusCode.BAD_REQUEST,
+      },
+      {
         what: 'no client id',
         request: () => simpleRequest('rx-gb', 'rx-bad'),
         code: StatusCode.CLIENT_ID_REQUIRED,

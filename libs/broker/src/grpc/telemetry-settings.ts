@@ -23,8 +23,8 @@ import { DEFAULT_RECEIVE_BATCH_SIZE, LONG_POLLING_MAX_MS } from '../core/limits.
 import { type CallContext } from './call-context.js';
 import { type ClientSettingsView } from './client-registry.js';
 import { UnrecognizedClientTypeError } from './errors.js';
-import { durationOf } from './message-view.js';
 import { ClientType, type Duration, type ExponentialBackoff, type Settings } from './proto-types.js';
+import { durationOf, millisOfDuration } from './proto-time.js';
 
 /** `ProxyConfig.grpcClientProducerMaxAttempts`. The client keeps its own `maxAttempts` anyway. */
 export const PRODUCER_MAX_ATTEMPTS = 3;
@@ -52,7 +52,7 @@ export function answerSettings(
   const base = {
     clientType,
     receivedAt: now,
-    ...optionalMs('requestTimeoutMs', millisOf(settings.request_timeout)),
+    ...optionalMs('requestTimeoutMs', declaredMs(settings.request_timeout)),
   };
   switch (clientType) {
     case ClientType.PRODUCER: {
@@ -112,7 +112,7 @@ export function answerSettings(
           ...base,
           group: groupName,
           topics: [],
-          ...optionalMs('longPollingTimeoutMs', millisOf(settings.subscription?.long_polling_timeout)),
+          ...optionalMs('longPollingTimeoutMs', declaredMs(settings.subscription?.long_polling_timeout)),
         },
       };
     }
@@ -138,13 +138,10 @@ export function exponentialBackoffOf(group: Pick<GroupConfig, 'retryBackoffMs'>)
   return { initial: durationOf(initial), max: durationOf(max), multiplier };
 }
 
-/** Milliseconds of a google.protobuf.Duration; undefined when absent or not a finite, non-negative span. */
-export function millisOf(duration: Duration | null | undefined): number | undefined {
-  if (!duration) return undefined;
-  const seconds = Number(duration.seconds ?? 0);
-  const nanos = Number(duration.nanos ?? 0);
-  const ms = seconds * 1000 + nanos / 1e6;
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+/** Milliseconds of a Duration the client declares; undefined when absent or not a sensible span. */
+function declaredMs(duration: Duration | null | undefined): number | undefined {
+  const ms = millisOfDuration(duration);
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 function optionalMs<K extends string>(key: K, ms: number | undefined): { [P in K]?: number } {
