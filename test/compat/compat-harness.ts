@@ -4,7 +4,7 @@
  * bounded by a timeout: on overrun it is killed and the test fails with its stderr tail, never hangs.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,19 +28,21 @@ export class CompatWorkspace {
   readonly home = join(this.root, 'home');
   readonly brokerLogger = new MemoryLogger();
   #brokers: Broker[] = [];
+  #scenarioRuns = 0;
 
   constructor() {
     mkdirSync(this.home);
   }
 
-  dataDir(name = 'broker'): string {
-    return join(this.root, name);
+  /** The brokers' data dir: the same for every start, so a start after a close is a restart. */
+  get dataDir(): string {
+    return join(this.root, 'broker');
   }
 
-  /** Starts a broker on a fresh (or the named) data dir; ephemeral port unless given. */
+  /** Starts a broker on the workspace's data dir, on an ephemeral port unless given one. */
   async startBroker(options: Partial<BrokerOptions> = {}): Promise<Broker> {
     const broker = await Broker.start({
-      dataDir: this.dataDir(),
+      dataDir: this.dataDir,
       host: '127.0.0.1',
       port: 0,
       logger: this.brokerLogger,
@@ -72,11 +74,14 @@ export class CompatWorkspace {
   /**
    * Runs `scenarios/<name>.ts` with `input` in a child process and returns its result. Rejects,
    * with the child's stderr tail and the broker's log tail, when it fails or overruns `timeoutMs`.
+   * The input goes through a file: a command-line argument is limited to 128 KiB.
    */
   runScenario<I, R>(name: string, input: I, timeoutMs: number): Promise<R> {
+    const inputFile = join(this.root, `${name}-${++this.#scenarioRuns}.input.json`);
+    writeFileSync(inputFile, JSON.stringify(input));
     const child = spawn(
       process.execPath,
-      ['--import', TS_REGISTER, join(SCENARIO_DIR, `${name}.ts`), JSON.stringify(input)],
+      ['--import', TS_REGISTER, join(SCENARIO_DIR, `${name}.ts`), inputFile],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, HOME: this.home, NODE_OPTIONS: '' },
@@ -95,7 +100,9 @@ export class CompatWorkspace {
           `scenario ${name} ${why}\n--- scenario stderr (tail) ---\n${stderr}\n` +
             `--- broker log (tail) ---\n${this.brokerLogTail()}`,
         );
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         child.kill('SIGKILL');
         reject(failure(`overran its ${timeoutMs} ms budget and was killed`));
       }, timeoutMs);
@@ -105,7 +112,7 @@ export class CompatWorkspace {
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
-        if (signal === 'SIGKILL') return; // our timeout, already reported
+        if (timedOut) return; // already reported
         const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
         if (code !== 0 || line === undefined) {
           reject(failure(`exited with ${code ?? signal} ${line === undefined ? 'without a result' : ''}`));

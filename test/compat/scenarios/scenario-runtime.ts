@@ -7,10 +7,11 @@
  * the process alive after `shutdown()` (PROTOCOL.md §7.6–7.7): the test kills it on overrun, and the
  * scenario always ends with `process.exit`.
  *
- * Protocol with the parent (compat-harness.ts): the input is one JSON argument; the result is the
+ * Protocol with the parent (compat-harness.ts): the input is a JSON file named by the one argument; the result is the
  * one stdout line starting with `RESULT_MARKER` (scenario-types.ts); a failure exits 1 after writing the error and the
  * client's log tail to stderr.
  */
+import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import { type MessageView } from 'rocketmq-client-nodejs';
 import { RESULT_MARKER, type ObservedError, type ObservedMessage } from './scenario-types.js';
@@ -56,11 +57,11 @@ export class TailLogger {
 
 export const clientLogger = new TailLogger();
 
-/** Reads the scenario's input (argv[2], JSON). */
+/** Reads the scenario's input: the JSON file named by argv[2]. */
 export function scenarioInput<T>(): T {
-  const raw = process.argv[2];
-  if (raw === undefined) throw new Error('scenario input (JSON) missing from argv[2]');
-  return JSON.parse(raw) as T;
+  const file = process.argv[2];
+  if (file === undefined) throw new Error('the scenario input file (JSON) is missing from argv[2]');
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
 /**
