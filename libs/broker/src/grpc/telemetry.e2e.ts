@@ -300,9 +300,10 @@ describe('Telemetry: server shutdown', () => {
 
 describe('Telemetry: authentication', () => {
   const user = { accessKey: 'ak-1', secretKey: 'secret-1' };
+  const limited = { accessKey: 'ak-2', secretKey: 'secret-2', topics: ['pub-*'], groups: ['sub-*'] };
 
   beforeAll(async () => {
-    h = await startHarness({ auth: { users: [user] } });
+    h = await startHarness({ auth: { users: [user, limited] } });
   });
   afterAll(async () => {
     await h.close();
@@ -330,6 +331,53 @@ describe('Telemetry: authentication', () => {
     const reply = await t.frame(0);
     expect(reply.status?.code).toBe(StatusCode.OK);
     expect(reply.command).toBe('settings');
+  });
+
+  it("refuses with FORBIDDEN the Settings of a producer declaring a topic outside its user's allow list", async () => {
+    const t = open({ credentials: limited });
+    t.send({ settings: producerSettings(['pub-orders', 'secret-topic']) });
+    t.send({ settings: producerSettings(['pub-orders']) });
+    await t.frame(1);
+    expect(t.frames[0]).toMatchObject({ status: { code: StatusCode.FORBIDDEN } });
+    expect(t.frames[0]!.command ?? null).toBeNull();
+    expect(t.frames[1]).toMatchObject({ status: { code: StatusCode.OK }, command: 'settings' });
+  });
+
+  it("refuses with FORBIDDEN the Settings of a consumer whose group is outside its user's allow list", async () => {
+    const t = open({ credentials: limited });
+    t.send({
+      settings: consumerSettings(ClientType.PUSH_CONSUMER, 'other-group', [{ topic: 'pub-orders' }]),
+    });
+    t.send({
+      settings: consumerSettings(ClientType.SIMPLE_CONSUMER, 'other-group', [{ topic: 'pub-orders' }]),
+    });
+    t.send({
+      settings: consumerSettings(ClientType.PUSH_CONSUMER, 'sub-billing', [{ topic: 'pub-orders' }]),
+    });
+    await t.frame(2);
+    expect(t.frames.map((f) => f.status?.code)).toEqual([
+      StatusCode.FORBIDDEN,
+      StatusCode.FORBIDDEN,
+      StatusCode.OK,
+    ]);
+    expect(h.core.getGroup('other-group')).toBeUndefined(); // a refused consumer creates nothing
+  });
+});
+
+describe('Telemetry: groups that must exist', () => {
+  beforeAll(async () => {
+    h = await startHarness({ core: { autoCreateGroups: false } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('refuses a push consumer of an unknown group with CONSUMER_GROUP_NOT_FOUND when groups are not auto-created', async () => {
+    const t = open();
+    t.send({ settings: consumerSettings(ClientType.PUSH_CONSUMER, 'unknown-group', [{ topic: 't' }]) });
+    const reply = await t.frame(0);
+    expect(reply.status?.code).toBe(StatusCode.CONSUMER_GROUP_NOT_FOUND);
+    expect(reply.command ?? null).toBeNull();
   });
 });
 
