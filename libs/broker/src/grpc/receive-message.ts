@@ -47,20 +47,40 @@ export function receiveMessageHandler(
 }
 
 async function serveReceive(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameSizer): Promise<void> {
+  let taken: Taken;
+  try {
+    taken = await take(deps, call);
+  } catch (err) {
+    answer(deps, call, [{ status: statusOf(err, deps.logger, 'ReceiveMessage') }]);
+    return;
+  }
+  deliver(deps, call, sizeOf, taken);
+}
+
+/** What a receive took from the core, for whom. */
+interface Taken {
+  readonly clientId: string;
+  readonly namespace: string;
+  readonly plan: ReceivePlan;
+  readonly received: ReceivedMessage[];
+}
+
+/**
+ * Authenticates, reads the request and long-polls the core until messages come, the poll budget is
+ * spent, the call is cancelled or the server shuts down.
+ * @throws the typed errors of authentication, authorization and the core's validation
+ */
+async function take(deps: HandlerDeps, call: ReceiveCall): Promise<Taken> {
   const stop = new AbortController();
   const abort = (): void => stop.abort();
   call.on('cancelled', abort);
   deps.shutdown.addEventListener('abort', abort);
   let deadlineTimer: NodeJS.Timeout | undefined;
-  let plan: ReceivePlan;
-  let received: ReceivedMessage[];
-  let namespace: string;
   try {
     const context = deps.authenticate(call);
     const clientId = context.requireClientId();
-    namespace = context.namespace;
     deps.clients.touch(clientId);
-    plan = planReceive(call.request ?? {}, context, clientId, deps.clients.settingsOf(clientId));
+    const plan = planReceive(call.request ?? {}, context, clientId, deps.clients.settingsOf(clientId));
     context.authorizeGroup(plan.options.group);
     if (plan.attemptId !== '') {
       const failed = deps.clients.takeFailedDelivery(clientId, plan.queueKey, plan.attemptId);
@@ -72,19 +92,20 @@ async function serveReceive(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameS
     if (Number.isFinite(deadline)) {
       deadlineTimer = setTimeout(abort, Math.max(0, deadline - Date.now() - DEADLINE_MARGIN_MS));
     }
-    received = await deps.core.receiveOrWait(plan.options, pollMs, stop.signal);
-  } catch (err) {
-    answer(deps, call, [{ status: statusOf(err, deps.logger, 'ReceiveMessage') }]);
-    return;
+    const received = await deps.core.receiveOrWait(plan.options, pollMs, stop.signal);
+    deps.clients.touch(clientId);
+    return { clientId, namespace: context.namespace, plan, received };
   } finally {
     clearTimeout(deadlineTimer);
     deps.shutdown.removeEventListener('abort', abort);
     call.off('cancelled', abort);
   }
-  const clientId = plan.options.clientId!;
-  const group = plan.options.group;
-  deps.clients.touch(clientId);
+}
 
+/** Answers with what was taken, or hands it back when the client cannot get it. */
+function deliver(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameSizer, taken: Taken): void {
+  const { clientId, plan, received } = taken;
+  const group = plan.options.group;
   if (call.cancelled) {
     handBack(deps, clientId, leasesOf(group, received));
     return;
@@ -99,7 +120,7 @@ async function serveReceive(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameS
     const { host, port } = deps.endpoint();
     built = deliveryFrames(
       received,
-      { storeHost: `${host}:${port}`, namespace, invisibleMs: plan.options.invisibleMs },
+      { storeHost: `${host}:${port}`, namespace: taken.namespace, invisibleMs: plan.options.invisibleMs },
       deps.clock.now(),
       sizeOf,
     );
