@@ -9,6 +9,7 @@ import {
   protoMessage,
   receiveFromCore,
   startHarness,
+  TEST_CLIENT_ID,
   type GrpcHarness,
   type ProtoMessageOptions,
 } from './testing/grpc-harness.js';
@@ -82,6 +83,23 @@ describe('SendMessage', () => {
       expect(res.status!.code).toBe(StatusCode.OK);
       const [got] = await receive('send-fifo');
       expect(got!.message.systemProperties[MESSAGE_GROUP_PROPERTY]).toBe('order-42');
+    });
+
+    it('tells the client registry who sent each half message (its check-back goes there first)', async () => {
+      const clients = h.server.clients;
+      const noted: [string, string][] = [];
+      const original = clients.noteTransactionSender.bind(clients);
+      // An own property shadows the method for this test; deleting it restores the method.
+      clients.noteTransactionSender = (transactionId, clientId) => {
+        noted.push([transactionId, clientId]);
+        original(transactionId, clientId);
+      };
+      try {
+        const res = await sendOne({ topic: 'send-tx-sender', transactional: true });
+        expect(noted).toEqual([[res.entries![0]!.transaction_id, TEST_CLIENT_ID]]);
+      } finally {
+        Reflect.deleteProperty(clients, 'noteTransactionSender');
+      }
     });
 
     it('answers a unique, non-empty transaction id for each TRANSACTION message', async () => {

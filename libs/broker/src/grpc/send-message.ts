@@ -8,6 +8,8 @@
  *   `transaction_id`. The top-level status is the entries' code when they agree (so one message →
  *   its own status), MULTIPLE_RESULTS when they differ.
  * - A request-level failure answers only a status, no entries: the client throws (and retries).
+ * - TRANSACTION: the client registry learns who sent each half message, so that its check-back goes
+ *   to that producer's telemetry stream first.
  * - Namespaces: `resource_namespace` of each topic (or the call's `x-mq-namespace`) is applied as
  *   `<namespace>%<topic>` (namespace.ts).
  */
@@ -60,6 +62,11 @@ export function sendMessageHandler(deps: HandlerDeps) {
     const maxBodySize = deps.core.limits.maxBodySize;
     const bodies = await Promise.all(messages.map((m) => decodeBody(m, maxBodySize)));
     const results = await deps.core.send(messages.map((m, i) => toSendRequest(m, bodies[i], context)));
+    // A check-back of a half message goes to its sender's telemetry stream first (PROTOCOL.md §2).
+    for (const r of results) {
+      if (r.ok && r.transactionId)
+        deps.clients.noteTransactionSender(r.transactionId, context.requireClientId());
+    }
     const entries = results.map(entryOf);
     return { status: combinedStatus(entries), entries };
   });
