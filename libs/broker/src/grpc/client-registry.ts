@@ -11,14 +11,18 @@
  *
  * Lease renewal, decision: an auto-renewed receive leases each message for 60 s
  * (`AUTO_RENEW_LEASE_MS`, Java's `defaultInvisibleTimeMills`) and this registry extends the lease
- * with `core.renewLease` while the client lives, as Java's `ReceiptHandleManager` does (every 5 s it
- * renews leases ending within the next 20 s, by 60 s), up to 3 h after the receive
+ * with `core.renewLease` while the client lives, as Java's `ReceiptHandleManager` does: every 5 s the
+ * leases ending within the next 20 s (Java: 10 s) get another 60 s, up to 3 h after the receive
  * (`AUTO_RENEW_MAX_MS`, Java's `renewMaxTimeMillis`); then the lease runs out and the message is
  * redelivered with attempt + 1. Why not "hold until ack": a consumer that dies without a
  * NotifyClientTermination, or a message it lost track of, would then stay invisible forever; with
  * 60 s leases the worst case is 60 s after the renewals stop. Why not one long lease: the 3 h cap
  * would then also be the delay before a lost message comes back. A renewal that finds the handle
  * stale (acked, nacked, forwarded to the DLQ, released) simply drops it from the table.
+ *
+ * Also kept per client: which producer sent a transaction (its check-back goes there first) and, per
+ * queue, the last delivery of a receive with an `attempt_id` (a repeated id means the client never
+ * got it: `takeFailedDelivery`).
  *
  * All timing runs on the injected clock; the sweep timer is armed only while clients are known.
  */
