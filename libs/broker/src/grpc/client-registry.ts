@@ -20,7 +20,7 @@
  * would then also be the delay before a lost message comes back. A renewal that finds the handle
  * stale (acked, nacked, forwarded to the DLQ, released) simply drops it from the table.
  *
- * Also kept per client: which producer sent a transaction (its check-back goes there first) and, per
+ * Also kept: which producer sent a transaction (its check-back goes there first) and, per client and
  * queue, the last delivery of a receive with an `attempt_id` (a repeated id means the client never
  * got it: `takeFailedDelivery`).
  *

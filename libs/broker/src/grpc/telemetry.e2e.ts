@@ -6,7 +6,14 @@ import { ManualClock } from '../core/clock.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../core/limits.js';
 import { StatusCode } from '../status-code.js';
 import { md5Hex } from './message-view.js';
-import { ClientType, DigestType, ProtoMessageType, type TelemetryCommand } from './proto-types.js';
+import {
+  ClientType,
+  DigestType,
+  ProtoMessageType,
+  TransactionResolution,
+  TransactionSource,
+  type TelemetryCommand,
+} from './proto-types.js';
 import {
   consumerSettings,
   openTelemetry,
@@ -440,8 +447,15 @@ describe('Telemetry: orphaned transactions', () => {
       store_host: `127.0.0.1:${h.port}`,
     });
 
-    // The producer's checker answers through EndTransaction(SERVER_CHECK).
-    await h.core.endTransaction(transactionId, 'MSG-TX-1', 'COMMIT', 'SERVER_CHECK');
+    // The producer's checker answers through EndTransaction(SERVER_CHECK), as the official client does.
+    const ended = await h.call<{ status: { code: number } }>('EndTransaction', {
+      topic: m.topic,
+      message_id: m.system_properties?.message_id,
+      transaction_id: recover.transaction_id,
+      resolution: TransactionResolution.COMMIT,
+      source: TransactionSource.SERVER_CHECK,
+    });
+    expect(ended.status.code).toBe(StatusCode.OK);
     const got = h.core.receive({ group: 'g', topic: 'tx-orders', invisibleMs: 30_000 });
     expect(got.map((r) => r.message.messageId)).toEqual(['MSG-TX-1']);
   });
@@ -474,12 +488,36 @@ describe('Telemetry: orphaned transactions', () => {
     await first.frame(0);
     second.send({ settings: producerSettings(['tx-shared']) });
     await second.frame(0);
-    const transactionId = await sendHalf('tx-shared', 'MSG-TX-3');
-    h.server.clients.noteTransactionSender(transactionId, 'producer-a@1@1@a');
+    // Producer A sends the half message through SendMessage, as the official client does.
+    const sent = await h.call<{ status: { code: number }; entries: { transaction_id: string }[] }>(
+      'SendMessage',
+      {
+        messages: [
+          {
+            topic: { name: 'tx-shared', resource_namespace: '' },
+            body: Buffer.from('half'),
+            system_properties: {
+              message_id: 'MSG-TX-3',
+              message_type: ProtoMessageType.TRANSACTION,
+              body_encoding: 1,
+              born_timestamp: { seconds: T0 / 1000, nanos: 0 },
+              born_host: '127.0.0.1',
+              queue_id: 0,
+            },
+          },
+        ],
+      },
+      { clientId: 'producer-a@1@1@a' },
+    );
+    expect(sent.status.code).toBe(StatusCode.OK);
+    const transactionId = sent.entries[0]!.transaction_id;
+    // B is the producer of the topic heard from last: only the sender rule picks A.
+    second.send({ settings: producerSettings(['tx-shared']) });
+    await second.frame(1);
 
     await advance(6_000);
     const command = await first.frame(1);
     expect(command.recover_orphaned_transaction_command?.transaction_id).toBe(transactionId);
-    expect(second.frames).toHaveLength(1);
+    expect(second.frames).toHaveLength(2);
   });
 });
