@@ -22,6 +22,7 @@ import { ClientRegistry } from './client-registry.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { messagingServiceDefinition } from './proto.js';
 import { receiveMessageHandler } from './receive-message.js';
+import { SendFlowControl } from './send-flow-control.js';
 import { telemetryHandler } from './telemetry.js';
 import { unaryHandlers } from './unary-handlers.js';
 import { pullMessageHandler } from './unsupported.js';
@@ -48,6 +49,8 @@ export interface GrpcMessagingServerOptions {
   auth?: AuthOptions;
   logger?: BrokerCoreLogger;
   clock?: Clock;
+  /** Bytes of SendMessage requests stored at once before 42900 (flow control). Default 256 MiB. */
+  maxInFlightSendBytes?: number;
 }
 
 const consoleLogger: BrokerCoreLogger = {
@@ -68,6 +71,7 @@ export class GrpcMessagingServer {
   readonly #logger: BrokerCoreLogger;
   readonly #clock: Clock;
   readonly #clients: ClientRegistry;
+  readonly #sendFlow: SendFlowControl;
   readonly #shutdown = new AbortController();
   readonly #server: Server;
   #address: { host: string; port: number } | undefined;
@@ -89,6 +93,7 @@ export class GrpcMessagingServer {
     this.#clock = options.clock ?? systemClock;
     this.#auth = options.auth === undefined ? undefined : new Authenticator(options.auth, this.#clock);
     this.#clients = new ClientRegistry({ core: this.#core, clock: this.#clock, logger: this.#logger });
+    this.#sendFlow = new SendFlowControl(options.maxInFlightSendBytes);
     this.#server = new Server({
       'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
@@ -188,7 +193,7 @@ export class GrpcMessagingServer {
 
   #implementation(deps: HandlerDeps): UntypedServiceImplementation {
     return {
-      ...unaryHandlers(deps),
+      ...unaryHandlers(deps, this.#sendFlow),
       ReceiveMessage: receiveMessageHandler(deps),
       Telemetry: telemetryHandler(deps),
       PullMessage: pullMessageHandler(deps),

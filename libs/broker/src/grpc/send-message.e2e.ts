@@ -374,6 +374,42 @@ describe('SendMessage with per-message outcomes', () => {
   });
 });
 
+describe('SendMessage under flow control', () => {
+  let h: GrpcHarness;
+
+  beforeAll(async () => {
+    h = await startHarness({ server: { maxInFlightSendBytes: 4096 } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('refuses sends beyond the bytes being stored at once with 42900, stores the rest, and recovers', async () => {
+    const body = Buffer.alloc(3000, 7);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        h.call<SendMessageResponse>('SendMessage', {
+          messages: [protoMessage({ topic: 'send-flow', messageId: `FLOW-${i}`, body })],
+        }),
+      ),
+    );
+    const codes = replies.map((r) => r.status!.code);
+    expect(codes).toContain(StatusCode.TOO_MANY_REQUESTS);
+    expect(codes.every((c) => c === StatusCode.OK || c === StatusCode.TOO_MANY_REQUESTS)).toBe(true);
+    const refused = replies.find((r) => r.status!.code === StatusCode.TOO_MANY_REQUESTS)!;
+    expect(refused.status!.message).toMatch(/flow control/);
+    expect(refused.entries ?? []).toEqual([]);
+    // Exactly the accepted ones were stored.
+    const stored = h.core.receive({ group: 'flow-check', topic: 'send-flow', invisibleMs: 60_000 });
+    expect(stored.length).toBe(codes.filter((c) => c === StatusCode.OK).length);
+    // Once the burst is stored, a send goes through again.
+    const after = await h.call<SendMessageResponse>('SendMessage', {
+      messages: [protoMessage({ topic: 'send-flow', messageId: 'FLOW-after', body })],
+    });
+    expect(after.status!.code).toBe(StatusCode.OK);
+  });
+});
+
 describe('SendMessage without topic auto-creation', () => {
   let h: GrpcHarness;
 

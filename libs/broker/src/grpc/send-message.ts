@@ -10,6 +10,7 @@
  * - A request-level failure answers only a status, no entries: the client throws (and retries).
  * - TRANSACTION: the client registry learns who sent each half message, so that its check-back goes
  *   to that producer's telemetry stream first.
+ * - Flow control (send-flow-control.ts): beyond a cap of request bytes being stored at once, 42900.
  * - Namespaces: `resource_namespace` of each topic (or the call's `x-mq-namespace`) is applied as
  *   `<namespace>%<topic>` (namespace.ts).
  */
@@ -23,6 +24,7 @@ import {
   type SendResultEntry,
   type Status,
 } from './proto-types.js';
+import { SendFlowControl } from './send-flow-control.js';
 import { decodeBody, toSendRequest } from './send-request.js';
 import { OK_STATUS, status } from './status.js';
 import { unary } from './unary.js';
@@ -54,14 +56,22 @@ function entryOf(result: SendResult): SendResultEntry {
   };
 }
 
-export function sendMessageHandler(deps: HandlerDeps) {
+export function sendMessageHandler(deps: HandlerDeps, flow: SendFlowControl = new SendFlowControl()) {
   return unary<SendMessageRequest, SendMessageResponse>(deps, 'SendMessage', async (request, context) => {
     const messages = Array.isArray(request.messages) ? request.messages : [];
     if (messages.length === 0) throw new MessageCorruptedError('a send request needs at least one message');
     for (const topic of new Set(messages.map((m) => context.nameOf(m.topic)))) context.authorizeTopic(topic);
-    const maxBodySize = deps.core.limits.maxBodySize;
-    const bodies = await Promise.all(messages.map((m) => decodeBody(m, maxBodySize)));
-    const results = await deps.core.send(messages.map((m, i) => toSendRequest(m, bodies[i], context)));
+    let bytes = 0;
+    for (const m of messages) bytes += m.body?.length ?? 0;
+    const release = flow.acquire(bytes);
+    let results;
+    try {
+      const maxBodySize = deps.core.limits.maxBodySize;
+      const bodies = await Promise.all(messages.map((m) => decodeBody(m, maxBodySize)));
+      results = await deps.core.send(messages.map((m, i) => toSendRequest(m, bodies[i], context)));
+    } finally {
+      release();
+    }
     // A check-back of a half message goes to its sender's telemetry stream first (PROTOCOL.md §2).
     for (const r of results) {
       if (r.ok && r.transactionId)

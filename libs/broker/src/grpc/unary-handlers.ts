@@ -12,19 +12,20 @@ import {
 import { endTransactionHandler } from './end-transaction.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { queryAssignmentHandler, queryRouteHandler } from './route.js';
+import { type SendFlowControl } from './send-flow-control.js';
 import { sendMessageHandler } from './send-message.js';
 import { UNSUPPORTED_UNARY_RPCS, unsupportedUnaryHandler } from './unsupported.js';
 
 /** Method name → grpc-js handler. Types are erased here: each factory is typed with its own messages. */
 export type UnaryHandlerTable = Record<string, handleUnaryCall<never, unknown>>;
 
-export function unaryHandlers(deps: HandlerDeps): UnaryHandlerTable {
+export function unaryHandlers(deps: HandlerDeps, sendFlow?: SendFlowControl): UnaryHandlerTable {
   const table: UnaryHandlerTable = {
     QueryRoute: queryRouteHandler(deps),
     QueryAssignment: queryAssignmentHandler(deps),
     Heartbeat: heartbeatHandler(deps),
     NotifyClientTermination: notifyClientTerminationHandler(deps),
-    SendMessage: sendMessageHandler(deps),
+    SendMessage: sendMessageHandler(deps, sendFlow),
     EndTransaction: endTransactionHandler(deps),
     AckMessage: ackMessageHandler(deps),
     ChangeInvisibleDuration: changeInvisibleDurationHandler(deps),
