@@ -305,6 +305,35 @@ describe('ReceiveMessage: topics and groups that must exist', () => {
   });
 });
 
+describe('ReceiveMessage: server shutdown', () => {
+  let h: GrpcHarness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('answers a long poll under way with MESSAGE_NOT_FOUND and OK at once when the server shuts down', async () => {
+    const pending = receiveCall(
+      h,
+      simpleRequest('rx-down', 'rx-down', { long_polling_timeout: { seconds: 20 } }),
+      {
+        deadlineMs: 25_000,
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const closing = h.server.close(10_000);
+    const out = await pending;
+    await closing;
+    expect(out.error).toBeUndefined();
+    expect(out.status.code).toBe(GRPC_OK);
+    expect(frameKinds(out.frames)).toEqual([`status:${StatusCode.MESSAGE_NOT_FOUND}`, 'delivery_timestamp']);
+    expect(out.elapsedMs).toBeLessThan(5_000);
+  });
+});
+
 describe('ReceiveMessage: leases of Push consumers', () => {
   let h: GrpcHarness;
   let clock: ManualClock;
