@@ -177,8 +177,14 @@ export class CommitLog {
    * size is `writeOffset` minus that, right after). Synchronous; `commit()` later writes the batch.
    * A rejected message (typed validation error) leaves the log as it was; an I/O error from a commit
    * this forces (staging full, segment roll-over) loses what was staged, as `commit` says.
+   * `indexHashes` receives the record's key/id index hashes (see encodeRecord).
    */
-  append(message: MessageToStore, queueOffset: number, storeTimestamp: number): number {
+  append(
+    message: MessageToStore,
+    queueOffset: number,
+    storeTimestamp: number,
+    indexHashes?: number[],
+  ): number {
     const segmentSize = this.options.segmentSize;
     let offset = this.writePosition;
     const segmentEnd = offset - (offset % segmentSize) + segmentSize;
@@ -210,7 +216,7 @@ export class CommitLog {
     placement.physicalOffset = offset;
     placement.queueOffset = queueOffset;
     placement.storeTimestamp = storeTimestamp;
-    const size = encodeRecord(this.stagingTarget, this.stagingLength, message, placement);
+    const size = encodeRecord(this.stagingTarget, this.stagingLength, message, placement, indexHashes);
     this.stagingLength += size;
     this.writePosition = offset + size;
     return offset;

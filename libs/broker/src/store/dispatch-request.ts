@@ -16,6 +16,11 @@ export interface DispatchRequest {
   readonly messageId: string;
   readonly keys: readonly string[];
   readonly sysFlag: number;
+  /**
+   * The key/id index's hashes of `messageId` and `keys`, when the encoder computed them as it
+   * copied the strings (live appends); absent when recovery re-dispatches from the log.
+   */
+  readonly indexHashes?: readonly number[];
 }
 
 /** Where a store component logs. Defaults to the console; the broker passes Nest's logger. */

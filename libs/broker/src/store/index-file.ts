@@ -135,39 +135,7 @@ export function indexKeyForKey(topic: string, key: string): string {
   return `${topic}\u0001${key}`;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-function fnvUpdate(hash: number, text: string): number {
-  let h = hash;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
-/** murmur3's fmix32: FNV's low bits mix poorly, and `hash % slotCount` depends on all of them. */
-function finish(hash: number): number {
-  let h = hash;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
-
-/**
- * 32-bit hash of an index key (signed, as stored): FNV-1a over UTF-16 code units, then fmix32.
- * Chosen over Java's `hashCode` (RocketMQ's choice) because its structured collisions ("Aa" = "BB")
- * let similar keys pile into one chain. Collisions still happen and are resolved by the caller.
- */
-export function hashIndexKey(key: string): number {
-  return finish(fnvUpdate(FNV_OFFSET, key));
-}
-
-/** `hashIndexKey(indexKeyForKey(topic, key))` without building the string on the dispatch path. */
-export function hashTopicKey(topic: string, key: string): number {
-  return finish(fnvUpdate(fnvUpdate(fnvUpdate(FNV_OFFSET, topic), '\u0001'), key));
-}
+export { hashIndexKey, hashTopicKey } from './index-hash.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reading

@@ -43,7 +43,10 @@ export interface IndexServiceOptions {
  * Calls `visit` with the index hash of each thing a record is found by: its message id and each
  * distinct non-empty key (scoped by topic).
  */
-export function forEachIndexHash(request: DispatchRequest, visit: (hash: number) => void): void {
+export function forEachIndexHash(
+  request: Pick<DispatchRequest, 'topic' | 'messageId' | 'keys'>,
+  visit: (hash: number) => void,
+): void {
   if (request.messageId.length > 0) visit(hashIndexKey(indexKeyForMessageId(request.messageId)));
   const keys = request.keys;
   for (let i = 0; i < keys.length; i++) {

@@ -97,12 +97,17 @@ export class IndexThread {
     if (++this.count === CHUNK_ENTRIES) this.sendEntries();
   };
 
-  /** Queues the record's id and keys. Synchronous and allocation-free apart from full chunks. */
+  /**
+   * Queues the record's id and keys (their hashes: precomputed by the encoder for live appends).
+   * Synchronous and allocation-free apart from full chunks.
+   */
   put(request: DispatchRequest): void {
     if (this.failure) throw this.failure;
     this.putOffset = request.physicalOffset;
     this.putTimestamp = request.storeTimestamp;
-    forEachIndexHash(request, this.pushHash);
+    const hashes = request.indexHashes;
+    if (hashes === undefined) forEachIndexHash(request, this.pushHash);
+    else for (let i = 0; i < hashes.length; i++) this.pushHash(hashes[i]!);
   }
 
   /** Sends queued entries and has them written to the files' page cache. */

@@ -16,6 +16,8 @@ import {
   type MessageToStore,
 } from './message-record.js';
 import { Crc32Memory } from './crc32-memory.js';
+import { hashIndexKey, hashTopicKey } from './index-hash.js';
+import { forEachIndexHash } from './index-service.js';
 import { MAX_BODY_SIZE, MAX_PROPERTIES_COUNT, MAX_PROPERTIES_SIZE } from './limits.js';
 import { tagHash } from './tag-hash.js';
 
@@ -52,6 +54,12 @@ function expectRejected(message: MessageToStore, code: number): void {
   expect(measured).toEqual(expect.objectContaining({ code }));
   expect(encoded).toBeInstanceOf((measured as object).constructor);
   expect((encoded as Error).message).toBe((measured as Error).message);
+}
+
+function expectedFor(message: MessageToStore): number[] {
+  const hashes: number[] = [];
+  forEachIndexHash({ ...message, keys: message.keys ?? [] }, (h) => hashes.push(h));
+  return hashes;
 }
 
 function expectAccepted(message: MessageToStore): void {
@@ -113,6 +121,27 @@ describe('commit-log record codec', () => {
     expect(memory.bytes.subarray(37, 37 + size).equals(expected)).toBe(true);
     expect(memory.bytes[36]).toBe(0xee);
     expect(memory.bytes[37 + size]).toBe(0xee);
+  });
+
+  it('hands out the index hashes of id and keys exactly as forEachIndexHash computes them', () => {
+    const long = 'k'.repeat(100);
+    for (const message of [
+      full,
+      { ...full, keys: ['a', 'b', 'a', 'c', 'b'] },
+      { ...full, topic: 'Ω-topic', messageId: 'id-é', keys: ['ключ', long, `${long}é`] },
+      { ...full, messageId: '', keys: undefined },
+      { ...full, messageId: 'x'.repeat(65), tag: undefined, keys: [] },
+    ]) {
+      const expected = expectedFor(message);
+      const hashes = new Array<number>(1 + (message.keys?.length ?? 0));
+      const buf = Buffer.alloc(recordSizeBound(message, storeHost.length));
+      encodeRecord(recordBuffer(buf), 0, message, placement(0, 0), hashes);
+      expect(hashes).toEqual(expected);
+    }
+    expect(expectedFor(full)).toEqual([
+      hashIndexKey(full.messageId),
+      ...full.keys!.map((k) => hashTopicKey(full.topic, k)),
+    ]);
   });
 
   it('bounds the encoded size from string lengths, multi-byte UTF-8 included', () => {

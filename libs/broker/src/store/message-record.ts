@@ -16,7 +16,8 @@ import {
 } from './limits.js';
 import { readUInt64, setUint64 } from './uint64.js';
 import { type Crc32Memory } from './crc32-memory.js';
-import { utf8Length, writeUtf8 } from './utf8.js';
+import { FNV_OFFSET, FNV_PRIME, finishIndexHash, TOPIC_KEY_SEPARATOR } from './index-hash.js';
+import { HashingUtf8Writer, utf8Length, writeUtf8 } from './utf8.js';
 
 /**
  * One commit-log record, big-endian, in the spirit of RocketMQ's MessageExtEncoder but reordered
@@ -388,6 +389,15 @@ function writeString(target: RecordBuffer, pos: number, s: string): number {
   return pos + 2 + length;
 }
 
+const hashing = new HashingUtf8Writer();
+
+/** `writeString` that leaves `fnvUpdate(seed, s)` in `hashing.hash`. */
+function writeHashedString(target: RecordBuffer, pos: number, s: string, seed: number): number {
+  const length = hashing.write(target.bytes, s, pos + 2, seed);
+  target.view.setUint16(pos, length);
+  return pos + 2 + length;
+}
+
 /** Placement decided by the commit log. */
 export interface RecordPlacement {
   readonly physicalOffset: number;
@@ -402,12 +412,19 @@ export interface RecordPlacement {
  * twice, and that was a sixth of an append). Same checks, typed errors and order as
  * `measureRecord`. The caller reserved `recordSizeBound` bytes from `pos`; if this throws, those
  * bytes are garbage and nothing else was touched.
+ *
+ * `indexHashes`, if given, receives the key/id index's hashes of the record as they are copied:
+ * `hashIndexKey(messageId)` unless the id is empty, then `hashTopicKey(topic, key)` for each
+ * distinct key, exactly what `forEachIndexHash` visits, without reading the strings again. They
+ * are set from index 0 and the length is cut to their number: allocate it with room for the id and
+ * every key (`new Array(1 + keys.length)`) and no push ever grows it.
  */
 export function encodeRecord(
   target: RecordBuffer,
   pos: number,
   message: MessageToStore,
   placement: RecordPlacement,
+  indexHashes?: number[],
 ): number {
   const { bytes, view } = target;
   const m = message;
@@ -434,7 +451,8 @@ export function encodeRecord(
   pos += bornHost.length;
   copyShort(bytes, placement.storeHost, pos);
   pos += placement.storeHost.length;
-  const topicBytes = writeUtf8(bytes, m.topic, pos + 1);
+  const topicBytes = hashing.write(bytes, m.topic, pos + 1, FNV_OFFSET);
+  const keySeed = Math.imul(hashing.hash ^ TOPIC_KEY_SEPARATOR, FNV_PRIME);
   checkTopicBytes(m.topic, topicBytes);
   view.setUint8(pos, topicBytes);
   pos += 1 + topicBytes;
@@ -459,7 +477,9 @@ export function encodeRecord(
   const systemCountAt = pos;
   pos += 2;
   copyShort(bytes, ID_KEY, pos);
-  pos = writeString(target, pos + ID_KEY.length, m.messageId);
+  pos = writeHashedString(target, pos + ID_KEY.length, m.messageId, FNV_OFFSET);
+  let hashCount = 0;
+  if (indexHashes && m.messageId.length > 0) indexHashes[hashCount++] = finishIndexHash(hashing.hash);
   count = 1;
   if (m.tag !== undefined) {
     copyShort(bytes, TAG_KEY, pos);
@@ -472,7 +492,10 @@ export function encodeRecord(
       const key = keys[i]!;
       checkKey(key);
       copyShort(bytes, KEYS_KEY, pos);
-      pos = writeString(target, pos + KEYS_KEY.length, key);
+      pos = writeHashedString(target, pos + KEYS_KEY.length, key, keySeed);
+      // A key given twice is indexed once (as forEachIndexHash does).
+      if (indexHashes && (i === 0 || keys.indexOf(key) === i))
+        indexHashes[hashCount++] = finishIndexHash(hashing.hash);
       count++;
     }
   }
@@ -485,6 +508,7 @@ export function encodeRecord(
     }
   }
   view.setUint16(systemCountAt, count);
+  if (indexHashes && indexHashes.length !== hashCount) indexHashes.length = hashCount;
   const propertiesBytes = pos - propertiesAt - 2;
   checkPropertiesSection(propertiesBytes);
   view.setUint16(propertiesAt, propertiesBytes);

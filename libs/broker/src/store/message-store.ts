@@ -138,6 +138,7 @@ class PendingAppend implements DispatchRequest, AppendResult {
     readonly messageId: string,
     readonly keys: readonly string[],
     readonly sysFlag: number,
+    readonly indexHashes: readonly number[],
   ) {}
 
   get end(): number {
@@ -449,8 +450,9 @@ export class MessageStore {
     if (!this.commitScheduled) this.batchTimestamp = Date.now();
     const storeTimestamp = this.batchTimestamp;
     let physicalOffset: number;
+    const hashes = new Array<number>(1 + (m.keys?.length ?? 0));
     try {
-      physicalOffset = this.commitLog.append(m, queueOffset, storeTimestamp);
+      physicalOffset = this.commitLog.append(m, queueOffset, storeTimestamp, hashes);
     } catch (err) {
       // A commit forced by a full staging buffer or a roll-over failed: what was staged is lost.
       if (err instanceof DiskFullError || err instanceof StoreIOError) this.failStaged(err);
@@ -468,6 +470,7 @@ export class MessageStore {
       m.messageId,
       m.keys ?? NO_KEYS,
       m.sysFlag ?? 0,
+      hashes,
     );
     this.staged.push(pending);
     if (!this.commitScheduled) {
