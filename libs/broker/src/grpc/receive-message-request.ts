@@ -12,6 +12,10 @@
  *   client lives, whatever `invisible_duration` says (Java ignores it too); without it the
  *   request's `invisible_duration`, 10 s..12 h (a missing one is 0 and a malformed one NaN: both
  *   ILLEGAL_INVISIBLE_TIME).
+ * - retry: a Simple consumer's lease that runs out makes the message visible at once (its invisible
+ *   duration is its retry interval, as in Apache RocketMQ); a Push consumer's waits the group's
+ *   backoff (Push nacks with a lease of a few milliseconds, PROTOCOL.md §7.2).
+ * - attempt id: passed on; the core answers a repeated one of a FIFO group with the same messages.
  * - long poll: the request's `long_polling_timeout`, else the one of the client's Settings, else
  *   20 s; never closer than 1 s to the call's deadline, so that the answer arrives before the client
  *   gives up; a call without a deadline polls at most 20 s (Java's maximum).
@@ -52,6 +56,7 @@ export function planReceive(
   const autoRenew = request.auto_renew === true;
   const invisibleMs = autoRenew ? AUTO_RENEW_LEASE_MS : (millisOfDuration(request.invisible_duration) ?? 0);
   const queueId = typeof request.message_queue?.id === 'number' ? request.message_queue.id : 0;
+  const attemptId = typeof request.attempt_id === 'string' ? request.attempt_id : '';
   return {
     options: {
       group,
@@ -60,10 +65,12 @@ export function planReceive(
       batchSize: typeof request.batch_size === 'number' ? request.batch_size : 0,
       invisibleMs,
       clientId,
+      ...(attemptId === '' ? {} : { attemptId }),
+      retryAfter: autoRenew ? 'group-backoff' : 'lease-end',
     },
     queueKey: `${group}\n${topic}\n${queueId}`,
     autoRenew,
-    attemptId: typeof request.attempt_id === 'string' ? request.attempt_id : '',
+    attemptId,
     requestedPollMs:
       millisOfDuration(request.long_polling_timeout) ?? settings?.longPollingTimeoutMs ?? LONG_POLLING_MAX_MS,
   };

@@ -420,7 +420,7 @@ describe('ReceiveMessage: leases of Push consumers', () => {
     expect(again[0]!.system_properties?.delivery_attempt).toBe(1);
   });
 
-  it('gives a repeated attempt id the messages of the failed receive again, same attempt, new handles', async () => {
+  it("gives a standard group's repeated attempt id the messages of the failed receive again, same attempt, new handles", async () => {
     await pushConsumerOnline('retry-g', 'retry-t');
     await h.core.send([
       message('retry-t', { body: Buffer.from('m1') }),
@@ -438,6 +438,46 @@ describe('ReceiveMessage: leases of Push consumers', () => {
     // A new attempt id: the last receive arrived, nothing is handed back.
     expect(messagesOf(await push('retry-g', 'retry-t', 'attempt-Y'))).toEqual([]);
     expect(h.core.inFlightCount('retry-g')).toBe(0);
+  });
+
+  it("gives a FIFO group's repeated attempt id the same batch back: same messages, same attempts, new handles", async () => {
+    h.core.createGroup('fifo-repop', { fifo: true });
+    await pushConsumerOnline('fifo-repop', 'fifo-repop-t');
+    for (const g of ['a', 'b']) {
+      await h.core.send([message('fifo-repop-t', { messageGroup: g, body: Buffer.from(`${g}-0`) })]);
+    }
+    const bodies = (ms: Message[]): string[] => ms.map((m) => m.body!.toString()).sort();
+    const first = messagesOf(await push('fifo-repop', 'fifo-repop-t', 'lost-answer'));
+    expect(bodies(first)).toEqual(['a-0', 'b-0']);
+    const again = messagesOf(await push('fifo-repop', 'fifo-repop-t', 'lost-answer'));
+    expect(bodies(again)).toEqual(['a-0', 'b-0']);
+    expect(again.map((m) => m.system_properties?.delivery_attempt)).toEqual([1, 1]);
+    expect(again.map(handleOf)).not.toEqual(first.map(handleOf));
+    expect(() => h.core.ack('fifo-repop', handleOf(first[0]!))).toThrow(
+      expect.objectContaining({ code: StatusCode.INVALID_RECEIPT_HANDLE }),
+    );
+    for (const m of again) h.core.ack('fifo-repop', handleOf(m));
+    expect(h.core.inFlightCount('fifo-repop')).toBe(0);
+  });
+
+  it("brings a Simple consumer's message back as soon as its lease ends, with attempt 2", async () => {
+    await h.core.send([message('simple-lease-t', { body: Buffer.from('retry me') })]);
+    const simple = (): Promise<ReceiveOutcome> =>
+      receiveCall(
+        h,
+        simpleRequest('simple-lease-g', 'simple-lease-t', {
+          long_polling_timeout: { seconds: 0 },
+          invisible_duration: { seconds: 10 },
+        }),
+      );
+    expect(messagesOf(await simple())).toHaveLength(1);
+    await advance(5_000);
+    expect(messagesOf(await simple())).toEqual([]);
+    await advance(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the retry copy is stored
+    const again = messagesOf(await simple());
+    expect(again.map((m) => m.body!.toString())).toEqual(['retry me']);
+    expect(again[0]!.system_properties?.delivery_attempt).toBe(2);
   });
 
   it('delivers FIFO message groups in order across receives, never two in flight of one group', async () => {
