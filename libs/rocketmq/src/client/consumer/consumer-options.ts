@@ -1,0 +1,137 @@
+/**
+ * Options of `Consumer.start`, their defaults and their checks. Every limit is named here with the
+ * RocketMQ value it follows.
+ */
+import { validateConsumerGroup, validateInvisibleDuration } from '@rocketnest/broker/core/validation.js';
+import { type ConsumerLogger } from './consumer-logger.js';
+import { type ConsumerTransport } from './consumer-transport.js';
+import { type MessageHandler } from './message-processor.js';
+import { type BackoffOptions, checkBackoff } from './retry-policy.js';
+import { checkSubscriptions, type CheckedSubscription, type Subscription } from './subscription.js';
+
+/** Messages held at once (received, waiting or running, not yet handed to settlement). */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+/** Handlers running at once (Java PushConsumer: 20 consumption threads; async handlers are cheaper). */
+export const DEFAULT_MAX_CONCURRENCY = 64;
+/** Lease of a received message, renewed while it is held (10 s..12 h, Apache's bounds). */
+export const DEFAULT_INVISIBLE_DURATION_MS = 30_000;
+/** How long `close()` waits for running handlers. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Most messages one receive asks for (RocketMQ's receive batch size; the server may say less). */
+export const MAX_RECEIVE_BATCH_SIZE = 32;
+/** The long poll when the server does not say (RocketMQ: 20 s). */
+export const DEFAULT_LONG_POLLING_TIMEOUT_MS = 20_000;
+
+export interface ConsumerOptions {
+  /** The connection (a `ConsumerTransport`; `rpc-consumer-transport.ts` makes one of an RpcClient). */
+  readonly transport: ConsumerTransport;
+  /** Consumer group: `^[%|a-zA-Z0-9_-]+$`, ≤ 120 characters. */
+  readonly group: string;
+  /** Topics and their filters (at least one; each topic once). */
+  readonly subscriptions: readonly Subscription[];
+  /**
+   * Called once per delivery. Resolve with nothing or `ConsumeResult.SUCCESS` to acknowledge;
+   * throw, reject or answer `ConsumeResult.FAILURE` to retry after the group's backoff, or
+   * `Reconsume.after(ms)` to retry after `ms`.
+   */
+  readonly handler: MessageHandler;
+  /** Most messages held at once; receives ask only for what fits. Default 1024. */
+  readonly maxInFlight?: number;
+  /** Most handlers running at once. Default 64. */
+  readonly maxConcurrency?: number;
+  /** Lease of each received message (renewed while held), 10 s..12 h. Default 30 s. */
+  readonly invisibleDurationMs?: number;
+  /**
+   * Retry delays by attempt: exponential `{ initialMs, maxMs, multiplier }` or one delay per attempt.
+   * Default: the group's, as the server sends it in the Settings answer.
+   */
+  readonly retryBackoff?: BackoffOptions;
+  /** Max delivery attempts when the server does not say (it normally does). Default 17. */
+  readonly maxAttempts?: number;
+  /** Most messages one receive asks for, 1..32 (the server's batch size caps it too). Default 32. */
+  readonly receiveBatchSize?: number;
+  /** How long `close()` waits for running handlers before leaving their messages to the server. Default 10 s. */
+  readonly shutdownTimeoutMs?: number;
+  /** How often assignments are refreshed. Default 5 s (Java). */
+  readonly assignmentRefreshMs?: number;
+  /** Default: warnings and errors on the console. */
+  readonly logger?: ConsumerLogger;
+}
+
+/** The options with defaults applied and everything checked. */
+export interface ResolvedConsumerOptions {
+  readonly transport: ConsumerTransport;
+  readonly group: string;
+  readonly subscriptions: readonly CheckedSubscription[];
+  readonly handler: MessageHandler;
+  readonly maxInFlight: number;
+  readonly maxConcurrency: number;
+  readonly invisibleDurationMs: number;
+  readonly retryBackoff: BackoffOptions | undefined;
+  readonly maxAttempts: number | undefined;
+  readonly receiveBatchSize: number;
+  readonly shutdownTimeoutMs: number;
+  readonly assignmentRefreshMs: number | undefined;
+  readonly logger: ConsumerLogger | undefined;
+}
+
+/**
+ * Applies defaults and checks everything a consumer can check before it connects.
+ * @throws IllegalConsumerGroupError (40003), IllegalTopicError (40002), IllegalFilterExpressionError
+ *   (40010), IllegalInvisibleTimeError (40011), TypeError / RangeError for other bad options
+ */
+export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Consumer.start needs options');
+  if (typeof options.transport !== 'object' || options.transport === null) {
+    throw new TypeError('Consumer.start needs a transport (the connection)');
+  }
+  if (typeof options.handler !== 'function') throw new TypeError('Consumer.start needs a handler function');
+  validateConsumerGroup(options.group);
+  const subscriptions = checkSubscriptions(options.subscriptions);
+  const invisibleDurationMs = validateInvisibleDuration(
+    options.invisibleDurationMs ?? DEFAULT_INVISIBLE_DURATION_MS,
+  );
+  if (options.retryBackoff !== undefined) checkBackoff(options.retryBackoff);
+  return {
+    transport: options.transport,
+    group: options.group,
+    subscriptions,
+    handler: options.handler,
+    maxInFlight: positiveInteger('maxInFlight', options.maxInFlight, DEFAULT_MAX_IN_FLIGHT),
+    maxConcurrency: positiveInteger('maxConcurrency', options.maxConcurrency, DEFAULT_MAX_CONCURRENCY),
+    invisibleDurationMs,
+    retryBackoff: options.retryBackoff,
+    maxAttempts:
+      options.maxAttempts === undefined ? undefined : positiveInteger('maxAttempts', options.maxAttempts, 1),
+    receiveBatchSize: Math.min(
+      MAX_RECEIVE_BATCH_SIZE,
+      positiveInteger('receiveBatchSize', options.receiveBatchSize, MAX_RECEIVE_BATCH_SIZE),
+    ),
+    shutdownTimeoutMs: nonNegative(
+      'shutdownTimeoutMs',
+      options.shutdownTimeoutMs,
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ),
+    assignmentRefreshMs:
+      options.assignmentRefreshMs === undefined
+        ? undefined
+        : positiveInteger('assignmentRefreshMs', options.assignmentRefreshMs, 1),
+    logger: options.logger,
+  };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be an integer ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number ≥ 0, got ${String(value)}`);
+  }
+  return value;
+}
