@@ -65,7 +65,9 @@ export class FlushService {
       }
       this.flushed = to;
       this.onFlushed(to);
-      this.kick();
+      // Sync mode: what was written meanwhile has appends waiting, so it is synced at once (group
+      // commit). Async mode: nobody waits, the next tick of the interval syncs it, unless drain() is.
+      if (this.timer === undefined || this.idleWaiters.length > 0) this.kick();
     });
   }
 
