@@ -286,3 +286,47 @@ test('after the max delivery attempts the server moves the message to the DLQ; t
   expect(consumer.stats().nacks).toBe(3);
   expect(tb.broker.core.inFlightCount(group)).toBe(0);
 });
+
+test('a handler that runs past the invisible duration keeps its message: the lease is renewed, nothing is redelivered', async () => {
+  const topic = 'consumer-renew';
+  const group = 'consumer-renew-g';
+  await sendMessages(tb.broker, topic, [{ body: 'long job' }]);
+  const deliveries: number[] = [];
+  const consumer = await start({
+    group,
+    subscriptions: [{ topic }],
+    invisibleDurationMs: 10_000, // the least Apache and the built-in broker accept
+    handler: async (m) => {
+      deliveries.push(m.deliveryAttempt);
+      await delay(11_500);
+    },
+  });
+  const other = await start({
+    group,
+    subscriptions: [{ topic }],
+    handler: (m) => void deliveries.push(m.deliveryAttempt),
+  });
+  await waitFor(() => consumer.stats().succeeded === 1, 'the long handler done', 20_000);
+  await waitFor(() => tb.broker.core.inFlightCount(group, topic) === 0, 'the ack');
+  expect(deliveries).toEqual([1]);
+  expect(consumer.stats().leaseRenewals).toBeGreaterThanOrEqual(1);
+  expect(other.stats().received).toBe(0);
+}, 30_000);
+
+test('a group the server does not know (no auto-creation) fails the start with CONSUMER_GROUP_NOT_FOUND', async () => {
+  const strict = await startTestBroker({ core: { autoCreateGroups: false } });
+  const t = new GrpcTestTransport(strict.endpoint);
+  try {
+    await expect(
+      Consumer.start({
+        transport: t,
+        group: 'nobody-made-me',
+        subscriptions: [{ topic: 'strict' }],
+        handler: () => undefined,
+      }),
+    ).rejects.toMatchObject({ code: 40403 });
+  } finally {
+    t.close();
+    await strict.close();
+  }
+});
