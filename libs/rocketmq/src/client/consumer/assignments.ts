@@ -28,6 +28,8 @@ export interface AssignmentsOptions {
   readonly createLoop: (queue: MessageQueue, subscription: CheckedSubscription) => ReceiveLoop;
   readonly logger: ConsumerLogger;
   readonly refreshMs?: number;
+  /** Receive loops per assigned queue (receives in flight at once on it). Default 1. */
+  readonly loopsPerQueue?: number;
 }
 
 export class Assignments {
@@ -99,21 +101,26 @@ export class Assignments {
   #sync(subscription: CheckedSubscription, queues: readonly MessageQueue[]): void {
     const wanted = new Map<string, MessageQueue>();
     for (const queue of queues) wanted.set(queueKey(subscription.topic, queue), queue);
-    for (const [key, loop] of this.#loops) {
+    for (const [loopKey, loop] of this.#loops) {
+      const key = loopKey.slice(0, loopKey.lastIndexOf('\n'));
       if (key.startsWith(`${subscription.topic}\n`) && !wanted.has(key)) {
-        this.#loops.delete(key);
+        this.#loops.delete(loopKey);
         this.#options.logger.log(`queue ${key.replaceAll('\n', '/')} is no longer assigned; its loop stops`);
         void loop.stop();
       }
     }
+    const perQueue = this.#options.loopsPerQueue ?? 1;
     for (const [key, queue] of wanted) {
-      if (this.#loops.has(key)) continue;
-      const loop = this.#options.createLoop(
-        { ...queue, topic: queue.topic?.name ? queue.topic : { name: subscription.topic } },
-        subscription,
-      );
-      this.#loops.set(key, loop);
-      loop.start();
+      for (let i = 0; i < perQueue; i++) {
+        const loopKey = `${key}\n${i}`;
+        if (this.#loops.has(loopKey)) continue;
+        const loop = this.#options.createLoop(
+          { ...queue, topic: queue.topic?.name ? queue.topic : { name: subscription.topic } },
+          subscription,
+        );
+        this.#loops.set(loopKey, loop);
+        loop.start();
+      }
     }
   }
 }

@@ -19,6 +19,8 @@ export const DEFAULT_INVISIBLE_DURATION_MS = 30_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Most messages one receive asks for (RocketMQ's receive batch size; the server may say less). */
 export const MAX_RECEIVE_BATCH_SIZE = 32;
+/** Most receives in flight at once per queue. */
+export const MAX_RECEIVE_CONCURRENCY = 8;
 /** The long poll when the server does not say (RocketMQ: 20 s). */
 export const DEFAULT_LONG_POLLING_TIMEOUT_MS = 20_000;
 
@@ -50,6 +52,11 @@ export interface ConsumerOptions {
   readonly maxAttempts?: number;
   /** Most messages one receive asks for, 1..32 (the server's batch size caps it too). Default 32. */
   readonly receiveBatchSize?: number;
+  /**
+   * Receives in flight at once per assigned queue, 1..8. Default 1 (as Java). More overlaps the
+   * server's work on the next batch with the handling of the current one, for high rates.
+   */
+  readonly receiveConcurrency?: number;
   /** How long `close()` waits for running handlers before leaving their messages to the server. Default 10 s. */
   readonly shutdownTimeoutMs?: number;
   /** How often assignments are refreshed. Default 5 s (Java). */
@@ -70,6 +77,7 @@ export interface ResolvedConsumerOptions {
   readonly retryBackoff: BackoffOptions | undefined;
   readonly maxAttempts: number | undefined;
   readonly receiveBatchSize: number;
+  readonly receiveConcurrency: number;
   readonly shutdownTimeoutMs: number;
   readonly assignmentRefreshMs: number | undefined;
   readonly logger: ConsumerLogger | undefined;
@@ -106,6 +114,10 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     receiveBatchSize: Math.min(
       MAX_RECEIVE_BATCH_SIZE,
       positiveInteger('receiveBatchSize', options.receiveBatchSize, MAX_RECEIVE_BATCH_SIZE),
+    ),
+    receiveConcurrency: Math.min(
+      MAX_RECEIVE_CONCURRENCY,
+      positiveInteger('receiveConcurrency', options.receiveConcurrency, 1),
     ),
     shutdownTimeoutMs: nonNegative(
       'shutdownTimeoutMs',

@@ -189,3 +189,12 @@ test('a start whose assignment query fails leaves nothing running', async () => 
   expect(transport.sessionsClosed).toBe(1);
   expect(transport.receives).toHaveLength(0);
 });
+
+test('receiveConcurrency keeps that many receives in flight on a queue', async () => {
+  const transport = new FakeTransport();
+  await start(transport, { receiveConcurrency: 3 });
+  await waitFor(() => transport.receives.length >= 3, 'three receives');
+  await delay(50);
+  expect(transport.receives).toHaveLength(3); // all long-polling at once, none finished
+  expect(new Set(transport.receives.map((r) => r.attempt_id)).size).toBe(3);
+});

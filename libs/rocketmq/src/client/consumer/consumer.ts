@@ -116,6 +116,7 @@ export class Consumer {
       subscriptions: options.subscriptions,
       createLoop: (queue, subscription) => this.#createLoop(queue, subscription),
       logger: this.#logger,
+      loopsPerQueue: options.receiveConcurrency,
       ...(options.assignmentRefreshMs === undefined ? {} : { refreshMs: options.assignmentRefreshMs }),
     });
   }
