@@ -1,0 +1,70 @@
+/**
+ * The RPCs of `apache.rocketmq.v2.MessagingService` the client calls, with their request and
+ * response shapes (`@rocketnest/broker/grpc/proto-types.js`, snake_case as proto-loader gives them),
+ * and their grpc-js method definitions loaded from the official client's protos.
+ */
+import { type MethodDefinition } from '@grpc/grpc-js';
+import { messagingServiceDefinition } from '@rocketnest/broker/grpc/proto.js';
+import {
+  type AckMessageRequest,
+  type AckMessageResponse,
+  type ChangeInvisibleDurationRequest,
+  type ChangeInvisibleDurationResponse,
+  type EndTransactionRequest,
+  type EndTransactionResponse,
+  type ForwardMessageToDeadLetterQueueRequest,
+  type ForwardMessageToDeadLetterQueueResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type NotifyClientTerminationRequest,
+  type NotifyClientTerminationResponse,
+  type QueryAssignmentRequest,
+  type QueryAssignmentResponse,
+  type QueryRouteRequest,
+  type QueryRouteResponse,
+  type SendMessageRequest,
+  type SendMessageResponse,
+  type Status,
+} from '@rocketnest/broker/grpc/proto-types.js';
+
+/** Request and response of each unary RPC. */
+export interface UnaryMethods {
+  QueryRoute: { request: QueryRouteRequest; response: QueryRouteResponse };
+  Heartbeat: { request: HeartbeatRequest; response: HeartbeatResponse };
+  SendMessage: { request: SendMessageRequest; response: SendMessageResponse };
+  QueryAssignment: { request: QueryAssignmentRequest; response: QueryAssignmentResponse };
+  AckMessage: { request: AckMessageRequest; response: AckMessageResponse };
+  ForwardMessageToDeadLetterQueue: {
+    request: ForwardMessageToDeadLetterQueueRequest;
+    response: ForwardMessageToDeadLetterQueueResponse;
+  };
+  EndTransaction: { request: EndTransactionRequest; response: EndTransactionResponse };
+  NotifyClientTermination: {
+    request: NotifyClientTerminationRequest;
+    response: NotifyClientTerminationResponse;
+  };
+  ChangeInvisibleDuration: {
+    request: ChangeInvisibleDurationRequest;
+    response: ChangeInvisibleDurationResponse;
+  };
+}
+
+export type UnaryMethod = keyof UnaryMethods;
+export type UnaryRequest<M extends UnaryMethod> = UnaryMethods[M]['request'];
+export type UnaryResponse<M extends UnaryMethod> = UnaryMethods[M]['response'] & { status?: Status };
+
+/** The streaming RPCs the client uses. */
+export type StreamMethod = 'ReceiveMessage' | 'Telemetry';
+
+/** proto-loader objects are untyped; each method is typed by the maps above at its call site. */
+export type AnyMethodDefinition = MethodDefinition<unknown, unknown>;
+
+let definitions: Record<string, AnyMethodDefinition> | undefined;
+
+/** The grpc-js definition (path, serializers) of a method of the service. */
+export function methodDefinition(method: UnaryMethod | StreamMethod): AnyMethodDefinition {
+  definitions ??= messagingServiceDefinition() as Record<string, AnyMethodDefinition>;
+  const definition = definitions[method];
+  if (!definition) throw new Error(`MessagingService has no method ${method}`);
+  return definition;
+}
