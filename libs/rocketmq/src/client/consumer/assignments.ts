@@ -105,7 +105,7 @@ export class Assignments {
       const key = loopKey.slice(0, loopKey.lastIndexOf('\n'));
       if (key.startsWith(`${subscription.topic}\n`) && !wanted.has(key)) {
         this.#loops.delete(loopKey);
-        this.#options.logger.log(`queue ${key.replaceAll('\n', '/')} is no longer assigned; its loop stops`);
+        this.#options.logger.info(`queue ${key.replaceAll('\n', '/')} is no longer assigned; its loop stops`);
         void loop.stop();
       }
     }

@@ -1,17 +1,17 @@
 /**
  * Where the consumer reports what the application cannot see otherwise: acks the server refused,
- * retries of failed calls, handlers that threw, messages left behind at shutdown. The shape is the
- * broker's logger's (`log`/`warn`/`error`), so one logger object serves both.
+ * retries of failed calls, handlers that threw, messages left behind at shutdown. The client's
+ * logger (`ClientLogger`: debug/info/warn/error) fits this shape.
  */
 export interface ConsumerLogger {
-  log(message: string): void;
+  info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
 /** Default: warnings and errors on the console; routine messages are dropped. */
 export const consoleConsumerLogger: ConsumerLogger = Object.freeze({
-  log: () => undefined,
+  info: () => undefined,
   warn: (m: string) => console.warn(`[rocketmq consumer] ${m}`),
   error: (m: string) => console.error(`[rocketmq consumer] ${m}`),
 });

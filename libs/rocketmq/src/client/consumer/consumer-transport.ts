@@ -42,7 +42,11 @@ export interface ConsumerServerSettings {
 export interface ConsumerSession {
   /** The server's latest answer to this consumer's Settings. */
   settings(): ConsumerServerSettings;
-  /** Stops this consumer's telemetry and heartbeats (after NotifyClientTermination). */
+  /**
+   * Ends the registration: NotifyClientTermination for the group (to every broker the session
+   * talks to: the server hands this client's leases back at once), then the telemetry stream and
+   * heartbeats end.
+   */
   close(): Promise<void>;
 }
 
@@ -90,8 +94,6 @@ export interface ConsumerTransport {
     request: ForwardMessageToDeadLetterQueueRequest,
     endpoints?: Endpoints | null,
   ): Promise<ForwardMessageToDeadLetterQueueResponse>;
-  /** NotifyClientTermination for `group`: the server hands this client's leases back at once. */
-  notifyTermination(group: string): Promise<void>;
 }
 
 /** A stable key of a broker's endpoints (calls are batched per broker). */

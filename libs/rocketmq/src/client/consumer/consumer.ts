@@ -17,9 +17,10 @@
  *    then are given up too, and whatever those handlers answer later is ignored;
  * 4. lease renewals stop; settlements (acks, nacks, forwards) are flushed, retries included, for at
  *    least one request timeout;
- * 5. NotifyClientTermination: the server makes every message still leased to this client visible
- *    again at once (on Apache without auto-renewed leases: when their lease ends);
- * 6. the telemetry session ends. Every timer is cleared: nothing keeps the process alive.
+ * 5. the session ends: NotifyClientTermination (the server makes every message still leased to this
+ *    client visible again at once; on Apache without auto-renewed leases, when their lease ends),
+ *    then the telemetry stream and heartbeats. Every timer is cleared: nothing keeps the process
+ *    alive.
  */
 import { type MessageQueue } from '@rocketnest/broker/grpc/proto-types.js';
 import { Assignments } from './assignments.js';
@@ -178,7 +179,7 @@ export class Consumer {
   }
 
   async #shutdown(): Promise<void> {
-    const { transport, group, shutdownTimeoutMs } = this.#options;
+    const { transport, shutdownTimeoutMs } = this.#options;
     await this.#assignments.stop();
 
     const notStarted = this.#dispatcher.stop();
@@ -192,20 +193,17 @@ export class Consumer {
       );
     }
     if (notStarted.length > 0) {
-      this.#logger.log(`${notStarted.length} received message(s) were not handled before the shutdown`);
+      this.#logger.info(`${notStarted.length} received message(s) were not handled before the shutdown`);
     }
     this.#keeper.stop();
     await this.#settler.drain(Math.max(handlersDeadline, Date.now() + transport.requestTimeoutMs));
 
     try {
-      await transport.notifyTermination(group);
-    } catch (err) {
-      this.#logger.warn(`NotifyClientTermination for ${group} failed: ${describeError(err)}`);
-    }
-    try {
       await this.#session.close();
     } catch (err) {
-      this.#logger.warn(`closing the consumer's telemetry session failed: ${describeError(err)}`);
+      this.#logger.warn(
+        `ending the consumer's session (NotifyClientTermination, telemetry) failed: ${describeError(err)}`,
+      );
     }
   }
 

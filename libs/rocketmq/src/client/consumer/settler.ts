@@ -160,7 +160,7 @@ export class Settler {
   #claim(delivery: Delivery): boolean {
     if (delivery.state !== 'held') {
       if (delivery.state === 'lost') {
-        this.#logger.log(
+        this.#logger.info(
           `${delivery.describe()} is not settled: its lease was lost and it will be delivered again`,
         );
       }

@@ -70,11 +70,14 @@ export async function sendMessages(
   return ids;
 }
 
-/** Remembers every line; `problems()` = warnings and errors. */
+/** Remembers every line; `problems()` = warnings and errors. Serves the broker too (`log`). */
 export class RecordingLogger implements ConsumerLogger {
-  readonly lines: { level: 'log' | 'warn' | 'error'; message: string }[] = [];
+  readonly lines: { level: 'info' | 'warn' | 'error'; message: string }[] = [];
+  info(message: string): void {
+    this.lines.push({ level: 'info', message });
+  }
   log(message: string): void {
-    this.lines.push({ level: 'log', message });
+    this.info(message);
   }
   warn(message: string): void {
     this.lines.push({ level: 'warn', message });
@@ -83,7 +86,7 @@ export class RecordingLogger implements ConsumerLogger {
     this.lines.push({ level: 'error', message });
   }
   problems(): string[] {
-    return this.lines.filter((l) => l.level !== 'log').map((l) => `${l.level}: ${l.message}`);
+    return this.lines.filter((l) => l.level !== 'info').map((l) => `${l.level}: ${l.message}`);
   }
 }
 

@@ -42,7 +42,6 @@ export class FakeTransport implements ConsumerTransport {
   readonly acks: AckMessageRequest[] = [];
   readonly changes: ChangeInvisibleDurationRequest[] = [];
   readonly forwards: ForwardMessageToDeadLetterQueueRequest[] = [];
-  terminations = 0;
   sessionsClosed = 0;
   onAck: Handler<AckMessageRequest, AckMessageResponse> = (request) => ({
     status: OK,
@@ -103,10 +102,6 @@ export class FakeTransport implements ConsumerTransport {
   ): Promise<ForwardMessageToDeadLetterQueueResponse> {
     this.forwards.push(request);
     return this.onForward(request);
-  }
-
-  async notifyTermination(): Promise<void> {
-    this.terminations++;
   }
 }
 

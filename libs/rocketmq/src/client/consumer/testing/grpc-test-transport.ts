@@ -144,7 +144,13 @@ export class GrpcTestTransport implements ConsumerTransport {
     }
     return {
       settings: () => latest!,
-      close: async () => this.#endStream(stream),
+      close: async () => {
+        try {
+          await this.#unary('NotifyClientTermination', { group: { name: group } });
+        } finally {
+          this.#endStream(stream);
+        }
+      },
     };
   }
 
@@ -208,10 +214,6 @@ export class GrpcTestTransport implements ConsumerTransport {
     request: ForwardMessageToDeadLetterQueueRequest,
   ): Promise<ForwardMessageToDeadLetterQueueResponse> {
     return this.#unary('ForwardMessageToDeadLetterQueue', request);
-  }
-
-  async notifyTermination(group: string): Promise<void> {
-    await this.#unary('NotifyClientTermination', { group: { name: group } });
   }
 
   /** Ends the telemetry streams and closes the channel. */
