@@ -904,7 +904,7 @@ export class MessageStore {
     await Promise.all([this.consumeQueues.flushAsync(), this.index.flush()]);
     const flushed = Math.min(this.flusher.flushedOffset, this.commitLog.committedOffset);
     if (flushed >= dispatched) this.lastFlushedTimestamp = dispatchTimestamp;
-    this.checkpoint.write({
+    await this.checkpoint.write({
       commitLogFlushedOffset: flushed,
       dispatchedOffset: Math.min(dispatched, flushed, this.derivedGapFrom),
       physicMsgTimestamp: this.lastFlushedTimestamp,
