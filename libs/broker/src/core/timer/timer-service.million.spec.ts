@@ -91,7 +91,7 @@ describe('TimerService MEMORY: 1,000,000 pending timers', () => {
 
     t = Date.now();
     timer = await TimerService.open({ store, clock, stateDir: dir, logger: capturingLogger() });
-    await until(() => timer!.stats.windows.every((w) => !w.loading), 60_000);
+    await until(() => timer!.stats.windows.every((w) => !w.loading), 300_000);
     const loadMs = Date.now() - t;
     const after = memory();
     const loaded = timer.stats.windows.reduce((n, w) => n + w.loaded, 0);
@@ -129,7 +129,7 @@ describe('TimerService MEMORY: 1,000,000 pending timers', () => {
       }
     };
     clock.advanceTo(geometry.startOf(current + 1) + FIRE_SPAN - 1);
-    await until(() => fired === due, 120_000);
+    await until(() => fired === due, 300_000);
     await settle();
     const fireMs = Date.now() - t;
     console.log(
@@ -147,5 +147,5 @@ describe('TimerService MEMORY: 1,000,000 pending timers', () => {
       .messages.map((m) => Number(m.systemProperties[TIMER_DELIVER_MS]));
     expect(head).toEqual([...head].sort((a, b) => a - b));
     expect(head[0]).toBe(geometry.startOf(current + 1));
-  }, 180_000);
+  }, 900_000); // a memory proof, not a speed test: generous under a loaded CI machine
 });
