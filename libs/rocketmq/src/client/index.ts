@@ -30,3 +30,4 @@ export {
   type TelemetrySessionOptions,
 } from './telemetry-session.js';
 export { CLIENT_VERSION } from './version.js';
+export * from './producer/index.js';

@@ -203,11 +203,20 @@ export class RpcClient {
    * One unary call with a deadline. Rejects with the typed error of a transport failure, of a
    * non-OK status (unless `checkStatus: false`), of an abort, or ClientClosedError.
    */
-  unary<M extends UnaryMethod>(
+  async unary<M extends UnaryMethod>(
     method: M,
     request: UnaryRequest<M>,
     options: UnaryCallOptions = {},
   ): Promise<UnaryResponse<M>> {
+    return (await this.unaryWithId(method, request, options)).response;
+  }
+
+  /** `unary`, also giving the call's `x-mq-request-id` (for errors built from per-entry statuses). */
+  unaryWithId<M extends UnaryMethod>(
+    method: M,
+    request: UnaryRequest<M>,
+    options: UnaryCallOptions = {},
+  ): Promise<{ response: UnaryResponse<M>; requestId: string }> {
     const endpoint = options.endpoint ?? this.defaultEndpoint;
     const signal = options.signal;
     if (signal?.aborted)
@@ -221,7 +230,7 @@ export class RpcClient {
     const definition = methodDefinition(method);
     const { metadata, requestId } = callMetadata(this.#metadata);
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
-    return new Promise<UnaryResponse<M>>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       let aborted = false;
       const call = channel.makeUnaryRequest(
         definition.path,
@@ -242,7 +251,7 @@ export class RpcClient {
             const failure = checkStatus(response.status, requestId);
             if (failure) return reject(failure);
           }
-          resolve(response);
+          resolve({ response, requestId });
         },
       );
       const cancel = (): void => call.cancel();
