@@ -15,10 +15,10 @@ import {
   type TestBroker,
   type TestMessage,
 } from './testing/consumer-testing.js';
-import { GrpcTestTransport } from './testing/grpc-test-transport.js';
+import { RecordingTransport } from './testing/recording-transport.js';
 
 let tb: TestBroker;
-const open: { consumer: Consumer; transport: GrpcTestTransport }[] = [];
+const open: { consumer: Consumer; transport: RecordingTransport }[] = [];
 
 beforeAll(async () => {
   tb = await startTestBroker();
@@ -27,16 +27,18 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const { consumer, transport } of open.splice(0)) {
     await consumer.close();
-    transport.close();
+    await transport.close();
   }
 });
 
 afterAll(async () => {
+  const problems = tb.logger.problems();
   await tb.close();
+  expect(problems).toEqual([]); // the broker saw nothing to warn about
 });
 
 async function start(options: Omit<Parameters<typeof Consumer.start>[0], 'transport'>): Promise<Consumer> {
-  const transport = new GrpcTestTransport(tb.endpoint);
+  const transport = new RecordingTransport(tb.endpoint);
   const consumer = await Consumer.start({ transport, ...options });
   open.push({ consumer, transport });
   return consumer;

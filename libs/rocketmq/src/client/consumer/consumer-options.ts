@@ -3,6 +3,10 @@
  * RocketMQ value it follows.
  */
 import { validateConsumerGroup, validateInvisibleDuration } from '@rocketnest/broker/core/validation.js';
+import { RocketError } from '@rocketnest/broker/status-code.js';
+import { clientErrorOf } from '../errors.js';
+import { type ClientOptions } from '../options.js';
+import { RpcClient } from '../rpc-client.js';
 import { type ConsumerLogger } from './consumer-logger.js';
 import { type ConsumerTransport } from './consumer-transport.js';
 import { type MessageHandler } from './message-processor.js';
@@ -25,8 +29,14 @@ export const MAX_RECEIVE_CONCURRENCY = 8;
 export const DEFAULT_LONG_POLLING_TIMEOUT_MS = 20_000;
 
 export interface ConsumerOptions {
-  /** The connection (a `ConsumerTransport`; `rpc-consumer-transport.ts` makes one of an RpcClient). */
-  readonly transport: ConsumerTransport;
+  /**
+   * The connection: a connected `RpcClient` (it may be shared with producers; closing the consumer
+   * leaves it open), or the options to connect one (`{ endpoints: 'host:port', … }`; it is closed
+   * with the consumer). Give this or `transport`.
+   */
+  readonly client?: RpcClient | ClientOptions;
+  /** Instead of `client`: a connection of your own (tests, proxies). */
+  readonly transport?: ConsumerTransport;
   /** Consumer group: `^[%|a-zA-Z0-9_-]+$`, ≤ 120 characters. */
   readonly group: string;
   /** Topics and their filters (at least one; each topic once). */
@@ -61,13 +71,19 @@ export interface ConsumerOptions {
   readonly shutdownTimeoutMs?: number;
   /** How often assignments are refreshed. Default 5 s (Java). */
   readonly assignmentRefreshMs?: number;
-  /** Default: warnings and errors on the console. */
+  /** Default: the client's logger (console warnings and errors without one). */
   readonly logger?: ConsumerLogger;
 }
 
+/** Where the consumer's connection comes from. */
+export type ConnectionSource =
+  | { readonly kind: 'transport'; readonly transport: ConsumerTransport }
+  | { readonly kind: 'client'; readonly client: RpcClient }
+  | { readonly kind: 'connect'; readonly options: ClientOptions };
+
 /** The options with defaults applied and everything checked. */
 export interface ResolvedConsumerOptions {
-  readonly transport: ConsumerTransport;
+  readonly connection: ConnectionSource;
   readonly group: string;
   readonly subscriptions: readonly CheckedSubscription[];
   readonly handler: MessageHandler;
@@ -85,14 +101,36 @@ export interface ResolvedConsumerOptions {
 
 /**
  * Applies defaults and checks everything a consumer can check before it connects.
- * @throws IllegalConsumerGroupError (40003), IllegalTopicError (40002), IllegalFilterExpressionError
- *   (40010), IllegalInvisibleTimeError (40011), TypeError / RangeError for other bad options
+ * @throws BadRequestError with ILLEGAL_CONSUMER_GROUP (40003), ILLEGAL_TOPIC (40002),
+ *   ILLEGAL_FILTER_EXPRESSION (40010) or ILLEGAL_INVISIBLE_TIME (40011); TypeError / RangeError for
+ *   other bad options
  */
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('Consumer.start needs options');
-  if (typeof options.transport !== 'object' || options.transport === null) {
-    throw new TypeError('Consumer.start needs a transport (the connection)');
+  try {
+    return resolve(options);
+  } catch (err) {
+    // The broker's validators speak RocketError; the client's callers get the client's error family.
+    throw err instanceof RocketError ? clientErrorOf(err) : err;
   }
+}
+
+function connectionOf(options: ConsumerOptions): ConnectionSource {
+  if (options.transport !== undefined && options.client !== undefined) {
+    throw new TypeError('Consumer.start takes a client or a transport, not both');
+  }
+  if (typeof options.transport === 'object' && options.transport !== null) {
+    return { kind: 'transport', transport: options.transport };
+  }
+  if (options.client instanceof RpcClient) return { kind: 'client', client: options.client };
+  if (typeof options.client === 'object' && options.client !== null) {
+    return { kind: 'connect', options: options.client };
+  }
+  throw new TypeError('Consumer.start needs a client (an RpcClient, or its options with endpoints)');
+}
+
+function resolve(options: ConsumerOptions): ResolvedConsumerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Consumer.start needs options');
+  const connection = connectionOf(options);
   if (typeof options.handler !== 'function') throw new TypeError('Consumer.start needs a handler function');
   validateConsumerGroup(options.group);
   const subscriptions = checkSubscriptions(options.subscriptions);
@@ -101,7 +139,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   );
   if (options.retryBackoff !== undefined) checkBackoff(options.retryBackoff);
   return {
-    transport: options.transport,
+    connection,
     group: options.group,
     subscriptions,
     handler: options.handler,

@@ -15,12 +15,12 @@ import {
   waitFor,
   type TestBroker,
 } from './testing/consumer-testing.js';
-import { GrpcTestTransport } from './testing/grpc-test-transport.js';
+import { RecordingTransport } from './testing/recording-transport.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'testing', 'consumer-exit.child.ts');
 
 let tb: TestBroker;
-const transports: GrpcTestTransport[] = [];
+const transports: RecordingTransport[] = [];
 const consumers: Consumer[] = [];
 
 beforeAll(async () => {
@@ -29,15 +29,17 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(consumers.splice(0).map((c) => c.close()));
-  for (const t of transports.splice(0)) t.close();
+  await Promise.all(transports.splice(0).map((t) => t.close()));
 });
 
 afterAll(async () => {
+  const problems = tb.logger.problems();
   await tb.close();
+  expect(problems).toEqual([]); // the broker saw nothing to warn about
 });
 
 async function start(options: Omit<Parameters<typeof Consumer.start>[0], 'transport'>) {
-  const transport = new GrpcTestTransport(tb.endpoint);
+  const transport = new RecordingTransport(tb.endpoint);
   transports.push(transport);
   const consumer = await Consumer.start({ transport, ...options });
   consumers.push(consumer);

@@ -2,6 +2,8 @@
  * The consumer against a real built-in broker over gRPC: delivery and acks, filters, backpressure,
  * ack batching, nack and redelivery, the server-side dead-letter queue.
  */
+import { silentLogger } from '../logger.js';
+import { RpcClient } from '../rpc-client.js';
 import { ConsumeResult, Reconsume } from './consume-result.js';
 import { Consumer } from './consumer.js';
 import { type ReceivedMessageView } from './received-message.js';
@@ -15,10 +17,10 @@ import {
   waitFor,
   type TestBroker,
 } from './testing/consumer-testing.js';
-import { GrpcTestTransport } from './testing/grpc-test-transport.js';
+import { RecordingTransport } from './testing/recording-transport.js';
 
 let tb: TestBroker;
-const open: { consumer?: Consumer; transport: GrpcTestTransport }[] = [];
+const open: { consumer?: Consumer; transport: RecordingTransport }[] = [];
 
 beforeAll(async () => {
   tb = await startTestBroker();
@@ -27,16 +29,18 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const { consumer, transport } of open.splice(0)) {
     await consumer?.close();
-    transport.close();
+    await transport.close();
   }
 });
 
 afterAll(async () => {
+  const problems = tb.logger.problems();
   await tb.close();
+  expect(problems).toEqual([]); // the broker saw nothing to warn about
 });
 
-function transport(): GrpcTestTransport {
-  const t = new GrpcTestTransport(tb.endpoint);
+function transport(): RecordingTransport {
+  const t = new RecordingTransport(tb.endpoint);
   open.push({ transport: t });
   return t;
 }
@@ -146,7 +150,7 @@ test('a bad filter fails the start with ILLEGAL_FILTER_EXPRESSION, before anythi
       handler: () => undefined,
     }),
   ).rejects.toMatchObject({ code: 40010 });
-  expect(t.calls.size).toBe(0);
+  expect(t.requests.size).toBe(0);
 });
 
 test('backpressure: never more than maxInFlight held nor maxConcurrency running, and receives ask only for what fits', async () => {
@@ -315,7 +319,7 @@ test('a handler that runs past the invisible duration keeps its message: the lea
 
 test('a group the server does not know (no auto-creation) fails the start with CONSUMER_GROUP_NOT_FOUND', async () => {
   const strict = await startTestBroker({ core: { autoCreateGroups: false } });
-  const t = new GrpcTestTransport(strict.endpoint);
+  const t = new RecordingTransport(strict.endpoint);
   try {
     await expect(
       Consumer.start({
@@ -326,7 +330,38 @@ test('a group the server does not know (no auto-creation) fails the start with C
       }),
     ).rejects.toMatchObject({ code: 40403 });
   } finally {
-    t.close();
+    await t.close();
     await strict.close();
+  }
+});
+
+test('a consumer on a shared RpcClient uses its connection and leaves it open when it closes', async () => {
+  const topic = 'consumer-shared-client';
+  const group = 'consumer-shared-client-g';
+  const client = await RpcClient.connect({ endpoints: tb.endpoint, logger: silentLogger });
+  try {
+    await sendMessages(tb.broker, topic, [{ body: 'shared' }]);
+    const seen: string[] = [];
+    const consumer = await Consumer.start({
+      client,
+      group,
+      subscriptions: [{ topic }],
+      handler: (m) => void seen.push(`${m.body.toString()}#${m.deliveryAttempt}`),
+    });
+    await waitFor(() => seen.length === 1, 'the message');
+    await consumer.close();
+    expect(client.closed).toBe(false);
+    expect(seen).toEqual(['shared#1']);
+    expect(tb.broker.core.lag(group, topic).total).toBe(0);
+    // The client still works for others.
+    const again = await Consumer.start({
+      client,
+      group,
+      subscriptions: [{ topic }],
+      handler: () => undefined,
+    });
+    await again.close();
+  } finally {
+    await client.close();
   }
 });

@@ -31,13 +31,19 @@ import {
   type ConsumerOptions,
   type ResolvedConsumerOptions,
 } from './consumer-options.js';
-import { type ConsumerServerSettings, type ConsumerSession } from './consumer-transport.js';
+import { RpcClient } from '../rpc-client.js';
+import {
+  type ConsumerServerSettings,
+  type ConsumerSession,
+  type ConsumerTransport,
+} from './consumer-transport.js';
 import { type Delivery } from './delivery.js';
 import { Dispatcher } from './dispatcher.js';
 import { InFlightBudget } from './in-flight-budget.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { MessageProcessor } from './message-processor.js';
 import { ReceiveLoop, type ReceiveCounters, type ReceiveParameters } from './receive-loop.js';
+import { RpcConsumerTransport } from './rpc-consumer-transport.js';
 import { effectivePolicy, type RetryPolicy } from './retry-policy.js';
 import { Settler } from './settler.js';
 import { toProtoFilter, type CheckedSubscription } from './subscription.js';
@@ -67,6 +73,9 @@ export interface ConsumerStats {
 
 export class Consumer {
   readonly #options: ResolvedConsumerOptions;
+  readonly #transport: ConsumerTransport;
+  /** The client this consumer connected itself (closed with it); undefined for a given one. */
+  readonly #ownedClient: RpcClient | undefined;
   readonly #logger: ConsumerLogger;
   readonly #session: ConsumerSession;
   readonly #fifo: boolean;
@@ -82,14 +91,17 @@ export class Consumer {
   #maxHeld = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: ResolvedConsumerOptions, session: ConsumerSession) {
+  private constructor(options: ResolvedConsumerOptions, connection: Connection, session: ConsumerSession) {
     this.#options = options;
-    this.#logger = options.logger ?? consoleConsumerLogger;
+    this.#transport = connection.transport;
+    this.#ownedClient = connection.owned;
+    this.#logger = connection.logger;
     this.#session = session;
     // FIFO mode is read once, from the first answer (as the Java client does): switching the
     // consumption mode of running loops would break the order it promises.
     this.#fifo = session.settings().fifo;
-    const { transport, group } = options;
+    const { group } = options;
+    const transport = connection.transport;
     this.#budget = new InFlightBudget(options.maxInFlight);
     this.#keeper = new LeaseKeeper({
       transport,
@@ -131,13 +143,21 @@ export class Consumer {
    */
   static async start(options: ConsumerOptions): Promise<Consumer> {
     const resolved = resolveConsumerOptions(options);
-    const session = await resolved.transport.openSession(resolved.group, resolved.subscriptions);
-    const consumer = new Consumer(resolved, session);
+    const connection = await connect(resolved);
+    let session: ConsumerSession;
+    try {
+      session = await connection.transport.openSession(resolved.group, resolved.subscriptions);
+    } catch (err) {
+      await connection.owned?.close();
+      throw err;
+    }
+    const consumer = new Consumer(resolved, connection, session);
     try {
       await consumer.#assignments.start();
     } catch (err) {
       await consumer.#assignments.stop();
       await session.close().catch(() => undefined);
+      await connection.owned?.close();
       throw err;
     }
     return consumer;
@@ -179,7 +199,8 @@ export class Consumer {
   }
 
   async #shutdown(): Promise<void> {
-    const { transport, shutdownTimeoutMs } = this.#options;
+    const transport = this.#transport;
+    const { shutdownTimeoutMs } = this.#options;
     await this.#assignments.stop();
 
     const notStarted = this.#dispatcher.stop();
@@ -205,11 +226,12 @@ export class Consumer {
         `ending the consumer's session (NotifyClientTermination, telemetry) failed: ${describeError(err)}`,
       );
     }
+    await this.#ownedClient?.close();
   }
 
   #createLoop(queue: MessageQueue, subscription: CheckedSubscription): ReceiveLoop {
     return new ReceiveLoop({
-      transport: this.#options.transport,
+      transport: this.#transport,
       group: this.#options.group,
       queue,
       filter: toProtoFilter(subscription.filter),
@@ -266,5 +288,39 @@ export class Consumer {
       ...(this.#options.retryBackoff === undefined ? {} : { backoff: this.#options.retryBackoff }),
       ...(this.#options.maxAttempts === undefined ? {} : { maxAttempts: this.#options.maxAttempts }),
     });
+  }
+}
+
+/** The consumer's connection, ready to use. */
+interface Connection {
+  readonly transport: ConsumerTransport;
+  /** A client the consumer connected itself. */
+  readonly owned: RpcClient | undefined;
+  readonly logger: ConsumerLogger;
+}
+
+async function connect(options: ResolvedConsumerOptions): Promise<Connection> {
+  const source = options.connection;
+  switch (source.kind) {
+    case 'transport':
+      return {
+        transport: source.transport,
+        owned: undefined,
+        logger: options.logger ?? consoleConsumerLogger,
+      };
+    case 'client':
+      return {
+        transport: new RpcConsumerTransport(source.client),
+        owned: undefined,
+        logger: options.logger ?? source.client.options.logger,
+      };
+    case 'connect': {
+      const client = await RpcClient.connect(source.options);
+      return {
+        transport: new RpcConsumerTransport(client),
+        owned: client,
+        logger: options.logger ?? client.options.logger,
+      };
+    }
   }
 }

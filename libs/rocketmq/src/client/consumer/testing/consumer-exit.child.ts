@@ -1,12 +1,12 @@
 /**
- * Child process of the process-exit test: consumes `count` messages, closes the consumer and its
- * connection, prints what it consumed, and must then exit by itself (nothing may keep the event loop
- * alive: no timer, no stream, no channel).
+ * Child process of the process-exit test: a consumer with its own RpcClient (`client: {endpoints}`)
+ * consumes `count` messages and closes; the process prints what it consumed and must then exit by
+ * itself (nothing may keep the event loop alive: no timer, no stream, no channel).
  *
  * Usage: node --import @swc-node/register/esm-register <this file> '{"endpoint":…,"topic":…,"group":…,"count":…}'
  */
+import { silentLogger } from '../../logger.js';
 import { Consumer } from '../consumer.js';
-import { GrpcTestTransport } from './grpc-test-transport.js';
 
 interface Input {
   readonly endpoint: string;
@@ -16,12 +16,11 @@ interface Input {
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
-const transport = new GrpcTestTransport(input.endpoint);
 const bodies: string[] = [];
 let resolveAll: () => void = () => undefined;
 const all = new Promise<void>((resolve) => (resolveAll = resolve));
 const consumer = await Consumer.start({
-  transport,
+  client: { endpoints: input.endpoint, logger: silentLogger },
   group: input.group,
   subscriptions: [{ topic: input.topic }],
   handler: (m) => {
@@ -31,5 +30,4 @@ const consumer = await Consumer.start({
 });
 await all;
 await consumer.close();
-transport.close();
 process.stdout.write(JSON.stringify({ bodies, stats: consumer.stats() }));
