@@ -13,7 +13,9 @@ import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageStore, type FlushMode, type MessageToStore } from '@rocketnest/broker';
+// The store alone, not the whole broker library: a child that loads gRPC, Nest and the core too
+// spends its first seconds compiling and collecting their code on the other core while it is timed.
+import { MessageStore, type FlushMode, type MessageToStore } from '@rocketnest/broker/store/index.js';
 
 const RECORD_SIZE = 1024;
 const APPENDERS = 64;
