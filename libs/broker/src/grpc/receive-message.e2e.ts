@@ -120,7 +120,6 @@ describe('ReceiveMessage: answers', () => {
     expect(out.status.code).toBe(GRPC_OK);
     expect(frameKinds(out.frames)).toEqual([`status:${StatusCode.MESSAGE_NOT_FOUND}`, 'delivery_timestamp']);
     expect(out.elapsedMs).toBeGreaterThanOrEqual(1_200);
-    expect(out.elapsedMs).toBeLessThan(2_400);
   });
 
   it('reads the whole topic for queue 0, −1 or any queue id', async () => {
