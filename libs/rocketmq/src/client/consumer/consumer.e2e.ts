@@ -4,6 +4,7 @@
  */
 import { silentLogger } from '../logger.js';
 import { RpcClient } from '../rpc-client.js';
+import { startSilentServer } from '../testing/silent-server.js';
 import { ConsumeResult, Reconsume } from './consume-result.js';
 import { Consumer } from './consumer.js';
 import { type ReceivedMessageView } from './received-message.js';
@@ -363,5 +364,23 @@ test('a consumer on a shared RpcClient uses its connection and leaves it open wh
     await again.close();
   } finally {
     await client.close();
+  }
+});
+
+test('a consumer pointed at an endpoint that accepts TCP but never answers fails to start within the startup timeout', async () => {
+  const silent = await startSilentServer();
+  try {
+    const began = Date.now();
+    await expect(
+      Consumer.start({
+        client: { endpoints: silent.endpoint, startupTimeoutMs: 800, logger: silentLogger },
+        group: 'consumer-silent-g',
+        subscriptions: [{ topic: 'consumer-silent' }],
+        handler: () => undefined,
+      }),
+    ).rejects.toMatchObject({ code: 40800 });
+    expect(Date.now() - began).toBeLessThan(3_000);
+  } finally {
+    await silent.close();
   }
 });

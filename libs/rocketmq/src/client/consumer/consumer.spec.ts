@@ -6,6 +6,7 @@ import { StatusCode } from '@rocketnest/broker/status-code.js';
 import { millisOfDuration } from '@rocketnest/broker/grpc/proto-time.js';
 import { FilterType } from '@rocketnest/broker/grpc/proto-types.js';
 import { Consumer } from './consumer.js';
+import { type MessageHandler } from './message-processor.js';
 import { Filter } from './subscription.js';
 import { delay, RecordingLogger, waitFor } from './testing/consumer-testing.js';
 import { deliveredMessage, FakeTransport, OK_STATUS } from './testing/fake-transport.js';
@@ -134,7 +135,8 @@ test("a handler answer the consumer does not understand is a failure: nacked wit
   };
   transport.receiveAnswers.push({ status: OK_STATUS, messages: [deliveredMessage({ attempt: 2 })] });
   const logger = new RecordingLogger();
-  await start(transport, { logger, handler: () => 'done!' });
+  // A JavaScript caller can answer anything; the types forbid it.
+  await start(transport, { logger, handler: (() => 'done!') as unknown as MessageHandler });
   await waitFor(() => transport.changes.length === 1, 'the nack');
   expect(millisOfDuration(transport.changes[0]!.invisible_duration)).toBe(9_000); // attempt 2's step
   expect(logger.problems().join('\n')).toMatch(/answered "done!"/);

@@ -15,7 +15,7 @@
  * Settlement is handed over synchronously and completes in the background (the settler drains it at
  * shutdown), so a message group's next message does not wait for the ack's round trip.
  */
-import { FAILED_OUTCOME, outcomeOf, type Outcome } from './consume-result.js';
+import { FAILED_OUTCOME, outcomeOf, type ConsumeResult, type Outcome } from './consume-result.js';
 import { describeError, type ConsumerLogger, ThrottledLog } from './consumer-logger.js';
 import { type Delivery } from './delivery.js';
 import { type TaskResult } from './dispatcher.js';
@@ -23,8 +23,14 @@ import { type ReceivedMessageView } from './received-message.js';
 import { type RetryPolicy } from './retry-policy.js';
 import { type Settler } from './settler.js';
 
-/** The application's handler. */
-export type MessageHandler = (message: ReceivedMessageView) => unknown;
+/**
+ * The application's handler: resolve with nothing (or `ConsumeResult.SUCCESS`) to acknowledge;
+ * throw, reject or answer `ConsumeResult.FAILURE` to retry after the group's backoff;
+ * `Reconsume.after(ms)` to retry after `ms`. Any other answer counts as a failure (and is logged).
+ */
+export type MessageHandler = (
+  message: ReceivedMessageView,
+) => ConsumeResult | void | Promise<ConsumeResult | void>;
 
 export interface MessageProcessorOptions {
   readonly handler: MessageHandler;
