@@ -224,13 +224,19 @@ test('a failed message comes back with attempt + 1 after the group backoff, then
   const group = 'consumer-nack-g';
   tb.broker.core.createGroup(group, { retryBackoffMs: [400], maxDeliveryAttempts: 5 });
   const [id] = await sendMessages(tb.broker, topic, [{ body: 'retry me' }]);
-  const deliveries: { attempt: number; at: number; body: string }[] = [];
+  const deliveries: { attempt: number; at: number; body: string; topic: string; id: string }[] = [];
   const consumer = await start({
     group,
     subscriptions: [{ topic }],
     logger: new RecordingLogger(),
     handler: (m) => {
-      deliveries.push({ attempt: m.deliveryAttempt, at: Date.now(), body: m.body.toString() });
+      deliveries.push({
+        attempt: m.deliveryAttempt,
+        at: Date.now(),
+        body: m.body.toString(),
+        topic: m.topic,
+        id: m.messageId,
+      });
       if (m.deliveryAttempt === 1) throw new Error('first attempt fails');
     },
   });
@@ -238,7 +244,8 @@ test('a failed message comes back with attempt + 1 after the group backoff, then
   await waitFor(() => tb.broker.core.inFlightCount(group) === 0, 'the ack');
   await delay(300);
   expect(deliveries.map((d) => d.attempt)).toEqual([1, 2]);
-  expect(deliveries.every((d) => d.body === 'retry me')).toBe(true);
+  // The redelivery is the same message: same id, body and (original) topic.
+  expect(deliveries.every((d) => d.body === 'retry me' && d.id === id && d.topic === topic)).toBe(true);
   expect(deliveries[1]!.at - deliveries[0]!.at).toBeGreaterThanOrEqual(380);
   expect(deliveries[1]!.at - deliveries[0]!.at).toBeLessThan(1_500); // the backoff once, not twice
   expect(consumer.stats()).toMatchObject({ nacks: 1, failed: 1, succeeded: 1 });
