@@ -195,6 +195,37 @@ describe('Producer retries (scripted server)', () => {
     expect(half.messages![0]!.system_properties!.message_type).toBe(4);
   });
 
+  it('answers a check-back with the checker’s resolution as EndTransaction SERVER_CHECK', async () => {
+    const producer = await start({
+      namespace: 'ns1',
+      checker: (m) => (m.body.toString() === 'keep' ? 'COMMIT' : 'ROLLBACK'),
+    });
+    await producer.send({ topic: 't', body: 'x' });
+    const recover = (transactionId: string, body: string) => ({
+      recover_orphaned_transaction_command: {
+        transaction_id: transactionId,
+        message: {
+          topic: { resource_namespace: 'ns1', name: 't' },
+          system_properties: { message_id: `id-${transactionId}`, body_digest: { type: 2, checksum: 'x' } },
+          body: Buffer.from(body),
+        },
+      },
+    });
+    for (const stream of server.telemetryStreams) {
+      stream.write(recover('tx-a', 'keep'));
+      stream.write(recover('tx-b', 'drop'));
+    }
+    await waitFor(() => server.count('EndTransaction') === 2);
+    const ends = server.calls
+      .filter((c) => c.method === 'EndTransaction')
+      .map((c) => c.request as Record<string, unknown>)
+      .sort((a, b) => String(a['transaction_id']).localeCompare(String(b['transaction_id'])));
+    expect(ends).toMatchObject([
+      { transaction_id: 'tx-a', message_id: 'id-tx-a', resolution: 1, source: 2, topic: { name: 't' } },
+      { transaction_id: 'tx-b', message_id: 'id-tx-b', resolution: 2, source: 2, topic: { name: 't' } },
+    ]);
+  });
+
   it('sends the official metadata on every call, signed when credentials are given', async () => {
     const producer = await start({ credentials: { accessKey: 'ak', secretKey: 'sk' }, namespace: 'ns1' });
     await producer.send({ topic: 't', body: 'x' });

@@ -35,8 +35,12 @@ export type Scripted<T> = T | { grpcError: number; details?: string } | 'silent'
 export interface FakeServerScript {
   sendMessage?: (request: SendMessageRequest, callIndex: number) => Scripted<SendMessageResponse>;
   endTransaction?: (request: EndTransactionRequest, callIndex: number) => Scripted<StatusOnlyResponse>;
-  /** `silent`: the Telemetry stream never answers. Default: answer every Settings. */
-  telemetry?: 'answer' | 'silent';
+  /**
+   * How Telemetry answers Settings: `answer` (default, like a proxy), `silent` (never), `refuse`
+   * (`{status: 40100}` without a command), `invalid-argument` (a gRPC error, as Apache answers bad
+   * Settings).
+   */
+  telemetry?: 'answer' | 'silent' | 'refuse' | 'invalid-argument';
   queueCount?: number;
 }
 
@@ -141,7 +145,18 @@ export async function startFakeMessagingServer(script: FakeServerScript = {}): P
       record('Telemetry', undefined, call.metadata);
       telemetryStreams.add(call);
       call.on('data', (command: TelemetryCommand) => {
-        if (!command.settings || state.script.telemetry === 'silent') return;
+        record(`Telemetry:${command.command ?? 'unknown'}`, command, call.metadata);
+        const mode = state.script.telemetry ?? 'answer';
+        if (!command.settings || mode === 'silent') return;
+        if (mode === 'refuse') {
+          call.write({ status: { code: StatusCode.UNAUTHORIZED, message: 'who are you' } });
+          return;
+        }
+        if (mode === 'invalid-argument') {
+          // grpc-js ends a server stream with the status of an emitted error.
+          call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'bad settings' });
+          return;
+        }
         const settings: Settings = {
           ...command.settings,
           backoff_policy: {
