@@ -315,6 +315,16 @@ describe('MessageStore restart and rebuild', () => {
       message: expect.stringContaining('in use by process 1'),
     });
   });
+
+  it('refuses a data directory a store of this same process holds, and opens it again once closed', async () => {
+    const store = await openStore();
+    await expect(MessageStore.open({ dataDir: `${dataDir}/.`, logger: quiet })).rejects.toMatchObject({
+      message: expect.stringContaining(`in use by process ${process.pid} (this process)`),
+    });
+    await closeStore(store);
+    const again = await openStore();
+    expect(again.recoveryReport!.abnormal).toBe(false);
+  });
 });
 
 describe('MessageStore retention', () => {
