@@ -27,7 +27,7 @@ import {
 } from '@rocketnest/broker/grpc/proto-types.js';
 import { millisOfTimestamp } from '@rocketnest/broker/grpc/proto-time.js';
 import { StatusCode } from '@rocketnest/broker/status-code.js';
-import { ChannelPool } from './channels.js';
+import { ChannelPool, type ReadyOutcome } from './channels.js';
 import { createClientId } from './client-id.js';
 import {
   ClientClosedError,
@@ -105,6 +105,8 @@ export class RpcClient {
   readonly #routeEndpoints: string[] = [];
   #closing: Promise<void> | undefined;
   #closed = false;
+  /** The access-point endpoint that connected first: routes and sessions without a route go there. */
+  #preferred: string | undefined;
 
   /** Use `RpcClient.connect()`; the constructor makes no call. */
   constructor(options: ClientOptions) {
@@ -154,17 +156,29 @@ export class RpcClient {
     return { resource_namespace: this.options.namespace, name };
   }
 
-  /** The first access-point endpoint: where calls without a route go. */
+  /** Where calls without a route go: the access-point endpoint that connected first (at start). */
   get defaultEndpoint(): string {
-    return this.options.endpoints[0]!.address;
+    return this.#preferred ?? this.options.endpoints[0]!.address;
   }
 
   async #awaitReady(deadline: number): Promise<void> {
     const addresses = this.options.endpoints.map((e) => e.address);
-    const outcomes = await Promise.all(addresses.map((a) => this.#channels.waitReady(a, deadline)));
-    if (outcomes.some((o) => o.ready)) return;
+    // The first endpoint to connect wins (the others go on connecting in the background).
+    const outcomes = await new Promise<ReadyOutcome[]>((resolve) => {
+      const results: ReadyOutcome[] = [];
+      let pending = addresses.length;
+      addresses.forEach((address, i) => {
+        void this.#channels.waitReady(address, deadline).then((outcome) => {
+          results[i] = outcome;
+          pending--;
+          if (outcome.ready) this.#preferred ??= address;
+          if (outcome.ready || pending === 0) resolve(results);
+        });
+      });
+    });
+    if (this.#preferred !== undefined) return;
     const ms = this.options.startupTimeoutMs;
-    const failed = outcomes.some((o) => o.failedToConnect);
+    const failed = outcomes.some((o) => o?.failedToConnect);
     const what = failed
       ? 'could not be reached (connections refused or failing)'
       : 'accepted no connection or never answered the HTTP/2 handshake (not a gRPC endpoint, or stuck)';
@@ -401,12 +415,14 @@ export class RpcClient {
   async #queryRoute(topic: string): Promise<TopicRoute> {
     let last: unknown;
     // Access-point endpoints in order: the next one only when a transport failure says this one is down.
-    for (const endpoint of this.options.endpoints) {
+    const preferred = this.defaultEndpoint;
+    const order = [preferred, ...this.options.endpoints.map((e) => e.address).filter((a) => a !== preferred)];
+    for (const endpoint of order) {
       try {
         const response = await this.unary(
           'QueryRoute',
           { topic: this.resource(topic), endpoints: this.accessPoint },
-          { endpoint: endpoint.address },
+          { endpoint },
         );
         return routeOf(topic, response);
       } catch (err) {

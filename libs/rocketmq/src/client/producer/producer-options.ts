@@ -4,13 +4,18 @@
  * Batching defaults, and why:
  * - `maxMessages` 256 per SendMessage: with a window of 256 sends in flight the whole window fits
  *   in one call; larger batches only add latency to the first message of the batch.
- * - `maxBytes` 4 MiB per SendMessage: far under the built-in broker's 16 MiB request limit and
- *   Apache's 130 MiB, so no batch is refused for its size; a single message larger than this
- *   (bodies go up to 4 MiB − 64 KiB) is sent alone.
+ * - `maxBytes` 1 MiB per SendMessage: an Apache broker refuses a batch whose encoded size exceeds
+ *   its `maxMessageSize` (4 MiB), and our size is an estimate; 1 MiB holds 256 messages of 1 KiB
+ *   with room to spare. A single larger message (bodies go up to 4 MiB − 64 KiB) is sent alone.
  * - `maxInFlight` 4 batches per topic: an idle producer sends each message at once (no added
  *   latency); under load, sends arriving while 4 calls are under way are coalesced into the next
- *   call, so the number of calls adapts to the server's speed. FIFO message groups always have 1
- *   batch in flight, so a group's order holds across retries.
+ *   call, so the number of calls adapts to the server's speed.
+ * - FIFO: each message group has one call in flight (its order holds across retries), and at most
+ *   `maxFifoInFlight` (32) calls per topic run at once whatever the number of groups. A FIFO call
+ *   carries ONE message unless `fifo: true`: Apache's proxy places a request of several messages
+ *   by round robin, ignoring their group (`SendMessageActivity.SendMessageQueueSelector`), which
+ *   would scatter a group over queues. The built-in broker places each message by its group, so
+ *   `fifo: true` is safe against it and batches a group's consecutive messages.
  */
 import { type RocketMQClientError } from '../errors.js';
 import { type ClientOptions } from '../options.js';
@@ -22,7 +27,8 @@ import {
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_BATCH_MAX_MESSAGES = 256;
-export const DEFAULT_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_FIFO_IN_FLIGHT = 32;
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 /** Hard cap on a batch: under the built-in broker's 16 MiB request limit with room to spare. */
 export const MAX_BATCH_BYTES_LIMIT = 12 * 1024 * 1024;
@@ -32,10 +38,17 @@ export const DEFAULT_RETRY_BACKOFF = Object.freeze({ initialMs: 100, maxMs: 2_00
 export interface BatchingOptions {
   /** Most messages per SendMessage. Default 256; 1 disables batching. */
   readonly maxMessages?: number;
-  /** Most (estimated) bytes per SendMessage. Default 4 MiB, at most 12 MiB. */
+  /** Most (estimated) bytes per SendMessage. Default 1 MiB, at most 12 MiB. */
   readonly maxBytes?: number;
-  /** SendMessage calls in flight per topic. Default 4. */
+  /** SendMessage calls of standard (and of DELAY) messages in flight per topic. Default 4. */
   readonly maxInFlight?: number;
+  /** SendMessage calls of FIFO messages in flight per topic (one per message group). Default 32. */
+  readonly maxFifoInFlight?: number;
+  /**
+   * Batch consecutive messages of one FIFO group into one call. Default false (Apache's proxy
+   * would not keep a batched group in one queue); safe with the built-in broker.
+   */
+  readonly fifo?: boolean;
 }
 
 export interface RetryBackoffOptions {
@@ -123,6 +136,14 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       maxMessages: integer('batching.maxMessages', b.maxMessages, DEFAULT_BATCH_MAX_MESSAGES, 1, 10_000),
       maxBytes: integer('batching.maxBytes', b.maxBytes, DEFAULT_BATCH_MAX_BYTES, 1, MAX_BATCH_BYTES_LIMIT),
       maxInFlight: integer('batching.maxInFlight', b.maxInFlight, DEFAULT_MAX_IN_FLIGHT, 1, 1_000),
+      maxFifoInFlight: integer(
+        'batching.maxFifoInFlight',
+        b.maxFifoInFlight,
+        DEFAULT_MAX_FIFO_IN_FLIGHT,
+        1,
+        10_000,
+      ),
+      fifo: b.fifo ?? false,
     },
     hashKeyGroups:
       options.hashKeyGroups === undefined

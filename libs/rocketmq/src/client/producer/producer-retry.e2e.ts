@@ -10,6 +10,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import { silentLogger } from '../logger.js';
+import { MemoryLogger } from '../testing/broker-fixture.js';
 import {
   okEntries,
   refusal,
@@ -224,6 +225,52 @@ describe('Producer retries (scripted server)', () => {
       { transaction_id: 'tx-a', message_id: 'id-tx-a', resolution: 1, source: 2, topic: { name: 't' } },
       { transaction_id: 'tx-b', message_id: 'id-tx-b', resolution: 2, source: 2, topic: { name: 't' } },
     ]);
+  });
+
+  it('bounds the FIFO calls of a topic to maxFifoInFlight, one call per group at a time', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const perGroup = new Map<string, number>();
+    let groupOverlap = false;
+    server.script = {
+      sendMessage: async (req) => {
+        const group = req.messages?.[0]?.system_properties?.message_group ?? '';
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        perGroup.set(group, (perGroup.get(group) ?? 0) + 1);
+        if (perGroup.get(group)! > 1) groupOverlap = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        perGroup.set(group, perGroup.get(group)! - 1);
+        return okEntries(req);
+      },
+    };
+    const producer = await start({ batching: { maxFifoInFlight: 4 } });
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        producer.send({ topic: 't', body: `${i}`, messageGroup: `g${i % 12}` }),
+      ),
+    );
+    expect(peak).toBe(4);
+    expect(groupOverlap).toBe(false);
+    // One message per call by default (Apache's proxy would scatter a batched group).
+    expect(server.count('SendMessage')).toBe(60);
+    for (const call of server.calls.filter((c) => c.method === 'SendMessage')) {
+      expect((call.request as SendMessageRequest).messages).toHaveLength(1);
+    }
+  });
+
+  it('reports a sendAsync callback that throws through the logger and carries on', async () => {
+    const logger = new MemoryLogger();
+    const producer = await start({ logger });
+    await new Promise<void>((resolve) =>
+      producer.sendAsync({ topic: 't', body: 'x' }, () => {
+        setImmediate(resolve);
+        throw new Error('callback bug');
+      }),
+    );
+    expect(logger.at('error').join()).toMatch(/sendAsync callback threw: Error: callback bug/);
+    await expect(producer.send({ topic: 't', body: 'y' })).resolves.toBeDefined();
   });
 
   it('sends the official metadata on every call, signed when credentials are given', async () => {

@@ -16,6 +16,7 @@ import {
   type BrokerFixture,
 } from '../testing/broker-fixture.js';
 import { silentLogger } from '../logger.js';
+import { unusedPort } from '../testing/silent-server.js';
 import { decodeMessageId } from './message-id.js';
 import { Producer } from './producer.js';
 import { type ProducerOptions } from './producer-options.js';
@@ -213,14 +214,45 @@ describe('Producer against the built-in broker', () => {
       }
     });
 
+    it('batches a group’s consecutive messages with fifo: true, still in one queue and in order', async () => {
+      fx.broker.core.createTopic('p-fifo-batch', { queueCount: 8 });
+      const counter = callCounter();
+      const producer = await start({
+        topics: ['p-fifo-batch'],
+        interceptors: [counter.interceptor],
+        batching: { fifo: true },
+      });
+      const groups = ['g1', 'g2', 'g3'];
+      await Promise.all(
+        groups.flatMap((g) =>
+          Array.from({ length: 40 }, (_, i) =>
+            producer.send({ topic: 'p-fifo-batch', body: `${g}-${i}`, messageGroup: g }),
+          ),
+        ),
+      );
+      expect(counter.count('SendMessage')).toBeLessThanOrEqual(12);
+      const got = await receive('p-fifo-batch', 120);
+      for (const g of groups) {
+        const mine = got
+          .filter((m) => m.message.systemProperties[MESSAGE_GROUP_PROPERTY] === g)
+          .sort((a, b) => a.queue.queueOffset - b.queue.queueOffset);
+        expect(new Set(mine.map((m) => m.queue.queueId)).size).toBe(1);
+        expect(mine.map((m) => m.message.body.toString())).toEqual(
+          Array.from({ length: 40 }, (_, i) => `${g}-${i}`),
+        );
+      }
+    });
+
     it('maps a hash key to a message group (the key itself when it is a legal group, else a hash)', async () => {
       const producer = await start();
       await producer.send({ topic: 'p-hashkey', body: 'a', hashKey: 'customer-42' });
       await producer.send({ topic: 'p-hashkey', body: 'b', hashKey: 'x'.repeat(100) });
       const got = await receive('p-hashkey', 2);
-      const groups = got.map((m) => m.message.systemProperties[MESSAGE_GROUP_PROPERTY]);
-      expect(groups[0]).toBe('customer-42');
-      expect(groups[1]).toMatch(/^hk-[0-9a-f]{32}$/);
+      const groupOf = new Map(
+        got.map((m) => [m.message.body.toString(), m.message.systemProperties[MESSAGE_GROUP_PROPERTY]]),
+      );
+      expect(groupOf.get('a')).toBe('customer-42');
+      expect(groupOf.get('b')).toMatch(/^hk-[0-9a-f]{32}$/);
     });
   });
 
@@ -358,6 +390,17 @@ describe('Producer against the built-in broker', () => {
         ClientClosedError,
       );
       expect(() => producer.sendOneWay({ topic: 'p-close', body: 'late' })).toThrow(ClientClosedError);
+    });
+
+    it('starts through the second access-point endpoint when the first is down', async () => {
+      const port = await unusedPort();
+      const producer = await start({
+        endpoints: `127.0.0.1:${port},${fx.endpoint}`,
+        startupTimeoutMs: 3_000,
+      });
+      const receipt = await producer.send({ topic: 'p-failover', body: 'via second' });
+      const [got] = await receive('p-failover', 1);
+      expect(got!.message.messageId).toBe(receipt.messageId);
     });
 
     it('fails start with the server’s 40402 when topics are not auto-created', async () => {

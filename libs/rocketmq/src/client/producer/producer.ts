@@ -21,7 +21,7 @@ import { MAX_BODY_SIZE } from '@rocketnest/broker/core/limits.js';
 import { MessageTypeConflictError } from '@rocketnest/broker/core/errors.js';
 import { durationOf, millisOfDuration } from '@rocketnest/broker/grpc/proto-time.js';
 import { ClientType, type Settings } from '@rocketnest/broker/grpc/proto-types.js';
-import { ClientClosedError, StartupTimeoutError, clientErrorOf } from '../errors.js';
+import { ClientClosedError, RocketMQClientError, StartupTimeoutError, clientErrorOf } from '../errors.js';
 import { type ClientLogger } from '../logger.js';
 import { type TopicRoute } from '../route.js';
 import { RpcClient } from '../rpc-client.js';
@@ -217,21 +217,29 @@ export class Producer {
    */
   async #routeFor(message: PreparedMessage, awaitSettings: boolean): Promise<TopicRoute> {
     const topic = message.topic;
-    if (!this.#topics.has(topic)) {
-      this.#topics.add(topic);
-      const synced = this.#session.sync();
-      if (awaitSettings) await synced;
-      else
-        synced.catch((err: unknown) =>
-          this.#logger.debug(`settings sync after new topic ${topic}: ${String(err)}`),
-        );
-    }
     const route = this.#rpc.peekRoute(topic) ?? (await this.#rpc.route(topic));
     if (this.#validateMessageType) {
       const accepted = route.writableQueues[0]?.acceptMessageTypes ?? [];
       if (accepted.length > 0 && !accepted.includes(message.protoType)) {
         throw clientErrorOf(new MessageTypeConflictError(message.type, `topic ${topic} does not accept it`));
       }
+    }
+    // Declared only once its route exists: Settings naming a topic the server refuses would be
+    // refused as a whole (Apache fails the stream), unregistering the producer's other topics.
+    if (!this.#topics.has(topic)) {
+      this.#topics.add(topic);
+      const synced = this.#session.sync().catch((err: unknown) => {
+        if (err instanceof RocketMQClientError && !err.retryable && !(err instanceof ClientClosedError)) {
+          this.#topics.delete(topic);
+          this.#session.sync().catch(() => undefined);
+        }
+        throw err;
+      });
+      if (awaitSettings) await synced;
+      else
+        synced.catch((err: unknown) =>
+          this.#logger.warn(`declaring topic ${topic} in Settings failed: ${String(err)}`),
+        );
     }
     return route;
   }
@@ -274,12 +282,25 @@ export class Producer {
     return this.#sendPrepared(this.#prepare(message));
   }
 
-  /** `send` with a Node-style callback (called once, asynchronously, with an error or the receipt). */
+  /**
+   * `send` with a Node-style callback, called once, asynchronously, with an error or the receipt.
+   * A callback that throws is reported through the logger (error level), not re-thrown: the
+   * producer's own work must not be cut short by it.
+   */
   sendAsync(message: ProducerMessage, callback: SendCallback): void {
     if (typeof callback !== 'function') throw new TypeError('sendAsync needs a callback');
+    const call = (err: RocketMQClientError | null, receipt?: SendReceipt): void => {
+      try {
+        callback(err, receipt);
+      } catch (thrown) {
+        this.#logger.error(
+          `a sendAsync callback threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`,
+        );
+      }
+    };
     this.send(message).then(
-      (receipt) => callback(null, receipt),
-      (err: unknown) => callback(clientErrorOf(err)),
+      (receipt) => call(null, receipt),
+      (err: unknown) => call(clientErrorOf(err)),
     );
   }
 

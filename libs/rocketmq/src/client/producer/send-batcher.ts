@@ -7,8 +7,10 @@
  * - standard (NORMAL) messages of a topic share one lane: up to `maxInFlight` batches at once;
  * - DELAY messages have their own lane and go one per call: Apache's brokers store a batch as plain
  *   messages, without timers, so delay messages are never batched;
- * - FIFO messages have a lane per message group with one batch in flight: a group's messages reach
- *   the server in send order, and a retried batch goes again before anything after it.
+ * - FIFO messages have a lane per message group with one call in flight: a group's messages reach
+ *   the server in send order, and a retried call goes again before anything after it. A topic's
+ *   FIFO lanes share `maxFifoInFlight` calls; a FIFO call carries one message unless `fifo: true`
+ *   (see producer-options.ts: Apache's proxy would not keep a batched group in one queue).
  * (TRANSACTION messages never come here: see transactions.ts.)
  *
  * No added latency when idle: a send schedules its lane's flush on the microtask queue, so the
@@ -105,10 +107,21 @@ class Queue<T> {
   }
 }
 
+/** Calls in flight shared by the FIFO lanes of one topic, and the lanes waiting for a slot. */
+class Gate {
+  inFlight = 0;
+  /** Live lanes using this gate. */
+  lanes = 0;
+  readonly waiting = new Queue<Lane>();
+  constructor(readonly max: number) {}
+}
+
 class Lane {
   readonly pending = new Queue<PendingSend>();
   inFlight = 0;
   scheduled = false;
+  /** Queued in its gate's `waiting`. */
+  waiting = false;
   constructor(
     readonly key: string,
     readonly topic: string,
@@ -116,12 +129,15 @@ class Lane {
     readonly group: string | undefined,
     readonly maxInFlight: number,
     readonly maxMessages: number,
+    /** FIFO lanes: the topic's shared limit. */
+    readonly gate: Gate | undefined,
   ) {}
 }
 
 export class SendBatcher {
   readonly #options: SendBatcherOptions;
   readonly #lanes = new Map<string, Lane>();
+  readonly #fifoGates = new Map<string, Gate>();
   readonly #selector = new QueueSelector();
   #closed = false;
 
@@ -155,18 +171,26 @@ export class SendBatcher {
         key = `${message.topic}\nF\n${message.messageGroup ?? ''}`;
         lane = this.#lanes.get(key);
         if (!lane) {
-          lane = new Lane(key, message.topic, message.messageGroup, 1, batching.maxMessages);
+          let gate = this.#fifoGates.get(message.topic);
+          if (!gate) {
+            gate = new Gate(batching.maxFifoInFlight);
+            this.#fifoGates.set(message.topic, gate);
+          }
+          const perCall = batching.fifo ? batching.maxMessages : 1;
+          lane = new Lane(key, message.topic, message.messageGroup, 1, perCall, gate);
+          gate.lanes++;
         }
         break;
       case 'DELAY':
         key = `${message.topic}\nD`;
-        lane = this.#lanes.get(key) ?? new Lane(key, message.topic, undefined, batching.maxInFlight, 1);
+        lane =
+          this.#lanes.get(key) ?? new Lane(key, message.topic, undefined, batching.maxInFlight, 1, undefined);
         break;
       default:
         key = `${message.topic}\nN`;
         lane =
           this.#lanes.get(key) ??
-          new Lane(key, message.topic, undefined, batching.maxInFlight, batching.maxMessages);
+          new Lane(key, message.topic, undefined, batching.maxInFlight, batching.maxMessages, undefined);
     }
     this.#lanes.set(key, lane);
     return lane;
@@ -182,11 +206,29 @@ export class SendBatcher {
   }
 
   #pump(lane: Lane): void {
+    const gate = lane.gate;
     while (lane.inFlight < lane.maxInFlight && lane.pending.length > 0) {
+      if (gate && gate.inFlight >= gate.max) {
+        // The topic's FIFO calls are all taken: wait for a slot, in turn.
+        if (!lane.waiting) {
+          lane.waiting = true;
+          gate.waiting.push(lane);
+        }
+        return;
+      }
       const batch = this.#take(lane);
       lane.inFlight++;
+      if (gate) gate.inFlight++;
       void this.#dispatch(lane, batch).finally(() => {
         lane.inFlight--;
+        if (gate) {
+          gate.inFlight--;
+          const next = gate.waiting.shift();
+          if (next) {
+            next.waiting = false;
+            this.#pump(next);
+          }
+        }
         if (lane.pending.length > 0) this.#pump(lane);
         else if (lane.inFlight === 0) this.#retire(lane);
       });
@@ -209,7 +251,11 @@ export class SendBatcher {
   }
 
   #retire(lane: Lane): void {
-    if (this.#lanes.get(lane.key) === lane) this.#lanes.delete(lane.key);
+    if (lane.waiting || this.#lanes.get(lane.key) !== lane) return;
+    this.#lanes.delete(lane.key);
+    const gate = lane.gate;
+    if (gate && --gate.lanes === 0 && this.#fifoGates.get(lane.topic) === gate)
+      this.#fifoGates.delete(lane.topic);
   }
 
   /** Sends a batch until every message of it is settled (retries included). */
@@ -316,8 +362,10 @@ export class SendBatcher {
     const err = new ClientClosedError('the producer closed before the message was sent');
     for (const lane of [...this.#lanes.values()]) {
       for (const s of lane.pending.drain()) s.reject(err);
+      lane.waiting = false;
       if (lane.inFlight === 0) this.#retire(lane);
     }
+    for (const gate of this.#fifoGates.values()) gate.waiting.drain();
   }
 }
 

@@ -33,7 +33,10 @@ import { StatusCode } from '@rocketnest/broker/status-code.js';
 export type Scripted<T> = T | { grpcError: number; details?: string } | 'silent';
 
 export interface FakeServerScript {
-  sendMessage?: (request: SendMessageRequest, callIndex: number) => Scripted<SendMessageResponse>;
+  sendMessage?: (
+    request: SendMessageRequest,
+    callIndex: number,
+  ) => Scripted<SendMessageResponse> | Promise<Scripted<SendMessageResponse>>;
   endTransaction?: (request: EndTransactionRequest, callIndex: number) => Scripted<StatusOnlyResponse>;
   /**
    * How Telemetry answers Settings: `answer` (default, like a proxy), `silent` (never), `refuse`
@@ -132,7 +135,9 @@ export async function startFakeMessagingServer(script: FakeServerScript = {}): P
     },
     SendMessage: (call: ServerUnaryCall<SendMessageRequest, unknown>, callback: sendUnaryData<unknown>) => {
       const index = record('SendMessage', call.request, call.metadata);
-      answer(callback, state.script.sendMessage?.(call.request, index) ?? okEntries(call.request));
+      void Promise.resolve(state.script.sendMessage?.(call.request, index) ?? okEntries(call.request)).then(
+        (scripted) => answer(callback, scripted),
+      );
     },
     EndTransaction: (
       call: ServerUnaryCall<EndTransactionRequest, unknown>,
