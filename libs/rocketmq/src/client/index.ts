@@ -14,7 +14,7 @@ export {
   type SessionCredentials,
 } from './options.js';
 export { LANGUAGE, PROTOCOL_VERSION } from './metadata.js';
-export { type RouteQueue, type TopicRoute } from './route.js';
+export { addressOf, protoEndpointsOf, type RouteQueue, type TopicRoute } from './route.js';
 export {
   RpcClient,
   type ConnectOptions,

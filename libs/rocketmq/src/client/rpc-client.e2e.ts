@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServerCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { ClientType, FilterType } from '@rocketnest/broker/grpc/proto-types.js';
 import { StatusCode } from '@rocketnest/broker/status-code.js';
 import {
@@ -11,6 +16,7 @@ import {
 import { silentLogger } from './logger.js';
 import { RpcClient } from './rpc-client.js';
 import { startBroker, type BrokerFixture } from './testing/broker-fixture.js';
+import { startFakeMessagingServer } from './testing/fake-messaging-server.js';
 import { startSilentServer, unusedPort } from './testing/silent-server.js';
 
 describe('RpcClient against the built-in broker', () => {
@@ -225,6 +231,69 @@ describe('RpcClient signing against a broker with authentication on', () => {
       }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UnauthorizedError);
       expect((err as UnauthorizedError).code).toBe(StatusCode.UNAUTHORIZED);
+    }
+  });
+});
+
+describe('RpcClient over TLS', () => {
+  let dir: string;
+  let cert: Buffer;
+  let key: Buffer;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rocketnest-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = readFileSync(join(dir, 'cert.pem'));
+    key = readFileSync(join(dir, 'key.pem'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('talks to a TLS server with the credentials given, and not in plaintext or without trust', async () => {
+    const server = await startFakeMessagingServer(
+      {},
+      ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]),
+    );
+    try {
+      const client = await RpcClient.connect({
+        endpoints: server.endpoint,
+        tls: grpcCredentials.createSsl(cert),
+        logger: silentLogger,
+        topics: ['tls-topic'],
+      });
+      expect(client.peekRoute('tls-topic')?.queues).toHaveLength(1);
+      await client.close();
+      for (const tls of [false, true]) {
+        const err = await RpcClient.connect({
+          endpoints: server.endpoint,
+          tls,
+          startupTimeoutMs: 800,
+          logger: silentLogger,
+        }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StartupTimeoutError);
+      }
+    } finally {
+      await server.close();
     }
   });
 });

@@ -5,8 +5,9 @@ export interface SendReceipt {
   readonly messageId: string;
   readonly topic: string;
   /**
-   * The queue the client addressed. Apache's proxy stores the message there; the built-in broker
-   * picks its own queue (round robin, or by message group), which the response does not name.
+   * The queue the client addressed (`queue_id` of the request). Not authoritative: Apache's proxy
+   * and the built-in broker both place messages themselves (round robin, or by message group) and
+   * SendMessage's answer does not name the queue. Use `messageId` and `offset` to identify a message.
    */
   readonly queueId: number;
   /** The message's offset in its queue (DELAY: in the timer's queue; TRANSACTION: the half's). */

@@ -4,8 +4,10 @@
  *   spreads over every queue (and every broker) of the topic;
  * - FIFO messages: the message group's hash picks the queue, so a group always lands in the same
  *   queue (the order a consumer sees is the order of the queue).
- * The built-in broker picks queues itself and ignores `queue_id`; Apache's proxy and a multi-broker
- * route follow it.
+ * The queue's broker endpoint is where the call goes, which matters when a route names several
+ * endpoints. The queue id itself is advisory: the built-in broker and Apache's proxy
+ * (`SendMessageActivity.SendMessageQueueSelector`) both place messages themselves, by round robin or,
+ * for a request of one FIFO message, by its group.
  */
 import { StatusCode } from '@rocketnest/broker/status-code.js';
 import { NotFoundError } from '../errors.js';

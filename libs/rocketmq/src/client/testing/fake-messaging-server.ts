@@ -80,7 +80,10 @@ export function refusal(code: number, message = 'refused'): SendMessageResponse 
   return { status: { code, message }, entries: [] };
 }
 
-export async function startFakeMessagingServer(script: FakeServerScript = {}): Promise<FakeMessagingServer> {
+export async function startFakeMessagingServer(
+  script: FakeServerScript = {},
+  credentials: ServerCredentials = ServerCredentials.createInsecure(),
+): Promise<FakeMessagingServer> {
   const calls: RecordedCall[] = [];
   const telemetryStreams = new Set<ServerDuplexStream<TelemetryCommand, TelemetryCommand>>();
   const server = new Server();
@@ -196,9 +199,7 @@ export async function startFakeMessagingServer(script: FakeServerScript = {}): P
   }
   server.addService(definition, implementation);
   port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
+    server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   return {
     endpoint: `127.0.0.1:${port}`,
