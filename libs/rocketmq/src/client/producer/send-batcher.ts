@@ -145,13 +145,6 @@ export class SendBatcher {
     this.#options = options;
   }
 
-  /** Messages queued or in flight. */
-  get outstanding(): number {
-    let n = 0;
-    for (const lane of this.#lanes.values()) n += lane.pending.length + lane.inFlight;
-    return n;
-  }
-
   /** Queues a prepared (non-transactional) message; resolves with its receipt. */
   send(message: PreparedMessage): Promise<SendReceipt> {
     if (this.#closed) return Promise.reject(new ClientClosedError('the producer is closed'));
