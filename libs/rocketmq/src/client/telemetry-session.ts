@@ -24,7 +24,13 @@ import { EventEmitter } from 'node:events';
 import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { type Message, type Settings, type TelemetryCommand } from '@rocketnest/broker/grpc/proto-types.js';
 import { StatusCode } from '@rocketnest/broker/status-code.js';
-import { ClientClosedError, errorOfStatus, transportError, type RocketMQClientError } from './errors.js';
+import {
+  ClientClosedError,
+  StartupTimeoutError,
+  errorOfStatus,
+  transportError,
+  type RocketMQClientError,
+} from './errors.js';
 import { type ClientLogger } from './logger.js';
 import { type UnaryMethod, type UnaryRequest, type UnaryResponse } from './rpc-methods.js';
 
@@ -137,6 +143,27 @@ export class TelemetrySession extends EventEmitter<TelemetrySessionEvents> {
   /** The latest settings the server answered, if any. */
   get serverSettings(): Settings | undefined {
     return this.#serverSettings;
+  }
+
+  /**
+   * `ready`, bounded: rejects with StartupTimeoutError naming the endpoints when no answer came
+   * within `timeoutMs` (a server that accepts the stream and never answers would otherwise hang).
+   */
+  waitReady(timeoutMs: number): Promise<Settings> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          reject(
+            new StartupTimeoutError(
+              `the server at ${this.endpoints.join(',')} did not answer the client's settings within ${timeoutMs} ms`,
+            ),
+          );
+        },
+        Math.max(0, timeoutMs),
+      );
+    });
+    return Promise.race([this.ready, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** The endpoints with a stream. */

@@ -21,7 +21,7 @@ import { MAX_BODY_SIZE } from '@rocketnest/broker/core/limits.js';
 import { MessageTypeConflictError } from '@rocketnest/broker/core/errors.js';
 import { durationOf, millisOfDuration } from '@rocketnest/broker/grpc/proto-time.js';
 import { ClientType, type Settings } from '@rocketnest/broker/grpc/proto-types.js';
-import { ClientClosedError, RocketMQClientError, StartupTimeoutError, clientErrorOf } from '../errors.js';
+import { ClientClosedError, RocketMQClientError, clientErrorOf } from '../errors.js';
 import { type ClientLogger } from '../logger.js';
 import { type TopicRoute } from '../route.js';
 import { RpcClient } from '../rpc-client.js';
@@ -112,24 +112,8 @@ export class Producer {
       onCall: () => this.#stats.sendCalls++,
       onRetry: () => this.#stats.retries++,
     });
-    const remaining = Math.max(0, deadline - Date.now());
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new StartupTimeoutError(
-            `the server at ${this.#session.endpoints.join(',')} did not answer the producer's settings ` +
-              `within ${this.#rpc.options.startupTimeoutMs} ms`,
-          ),
-        );
-      }, remaining);
-    });
-    try {
-      await Promise.race([this.#session.ready, timeout]);
-      for (const topic of this.#options.topics) await Promise.race([this.#rpc.route(topic), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.#session.waitReady(deadline - Date.now());
+    for (const topic of this.#options.topics) await this.#rpc.route(topic);
   }
 
   /** `x-mq-client-id` of this producer. */
