@@ -31,3 +31,4 @@ export {
 } from './telemetry-session.js';
 export { CLIENT_VERSION } from './version.js';
 export * from './producer/index.js';
+export * from './consumer/index.js';

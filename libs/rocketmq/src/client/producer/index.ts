@@ -5,8 +5,9 @@ export { createMessageId, decodeMessageId } from './message-id.js';
 export {
   DEFAULT_BATCH_MAX_BYTES,
   DEFAULT_BATCH_MAX_MESSAGES,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_ATTEMPTS as DEFAULT_SEND_MAX_ATTEMPTS,
+  DEFAULT_MAX_FIFO_IN_FLIGHT,
+  DEFAULT_MAX_IN_FLIGHT as DEFAULT_BATCH_MAX_IN_FLIGHT,
   type BatchingOptions,
   type ProducerOptions,
   type RetryBackoffOptions,
