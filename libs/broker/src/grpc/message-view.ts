@@ -10,7 +10,6 @@
  * NORMAL. One deviation: a retry or dead-letter copy passed through the timer for its backoff, and
  * that timer property does not make it a DELAY message.
  */
-import { createHash } from 'node:crypto';
 import { type ReceivedMessage } from '../core/consume/types.js';
 import {
   DLQ_ORIGIN_MESSAGE_ID_PROPERTY,
@@ -22,6 +21,7 @@ import { DELAY, TIMER_DELIVER_MS } from '../core/timer/timer-message.js';
 import { PROPERTY_TRANSACTION_PREPARED } from '../core/transaction/transaction-properties.js';
 import { type StoredMessage } from '../store/index.js';
 import { SysFlag } from '../store/message-record.js';
+import { bodyDigestOf } from './body-digest.js';
 import { unwrapName } from './namespace.js';
 import { durationOf, timestampOf } from './proto-time.js';
 import {
@@ -53,7 +53,7 @@ export function isReceivedMessage(message: StoredMessage | ReceivedMessage): mes
 
 /** MD5 of the body as the Java proxy digests it: upper-case hex. */
 export function md5Hex(body: Uint8Array): string {
-  return createHash('md5').update(body).digest('hex').toUpperCase();
+  return bodyDigestOf(DigestType.MD5, body)!;
 }
 
 /** The proto `MessageType` of a stored message (see the file comment). */

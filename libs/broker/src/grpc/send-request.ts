@@ -19,14 +19,14 @@
  * - `orphaned_transaction_recovery_duration` → the half's first check-back delay (≤ 1 h, else
  *   BAD_REQUEST from the core).
  */
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { crc32, gunzip, type InputType, type ZlibOptions } from 'node:zlib';
+import { gunzip, type InputType, type ZlibOptions } from 'node:zlib';
 import { MessageBodyTooLargeError, MessageCorruptedError } from '../core/errors.js';
 import { type SendRequest } from '../core/send-path.js';
+import { bodyDigestOf, digestTypeName } from './body-digest.js';
 import { type CallContext } from './call-context.js';
 import { millisOfDuration, millisOfTimestamp } from './proto-time.js';
-import { DigestType, Encoding, ProtoMessageType, type Message } from './proto-types.js';
+import { Encoding, ProtoMessageType, type Message } from './proto-types.js';
 
 const inflate = promisify(gunzip) as (buffer: InputType, options: ZlibOptions) => Promise<Buffer>;
 
@@ -51,27 +51,12 @@ export async function decodeBody(message: Message, maxBodySize: number): Promise
 function checkDigest(message: Message, body: Buffer): void {
   const digest = message.system_properties?.body_digest;
   const expected = typeof digest?.checksum === 'string' ? digest.checksum : '';
-  if (!digest || expected === '') return;
-  let actual: string;
-  switch (digest.type) {
-    case DigestType.MD5:
-      actual = createHash('md5').update(body).digest('hex');
-      break;
-    case DigestType.SHA1:
-      actual = createHash('sha1').update(body).digest('hex');
-      break;
-    case DigestType.CRC32:
-      actual = String(crc32(body));
-      break;
-    default:
-      return;
-  }
-  if (actual.toUpperCase() !== expected.toUpperCase()) {
-    throw new MessageCorruptedError(`the body does not match its ${DigestTypeName[digest.type]} digest`);
+  if (!digest || expected === '' || digest.type === undefined) return;
+  const actual = bodyDigestOf(digest.type, body);
+  if (actual !== undefined && actual !== expected.toUpperCase()) {
+    throw new MessageCorruptedError(`the body does not match its ${digestTypeName(digest.type)} digest`);
   }
 }
-
-const DigestTypeName: Record<number, string> = { 1: 'CRC32', 2: 'MD5', 3: 'SHA1' };
 
 /** The core's view of one message (body already decoded). */
 export function toSendRequest(message: Message, body: Buffer | undefined, context: CallContext): SendRequest {

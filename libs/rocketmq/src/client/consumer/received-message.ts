@@ -7,15 +7,14 @@
  * gunzip marks the delivery corrupted: the handler never sees it, and the consumer
  * nacks it (FIFO: forwards it to the dead-letter queue), as the Java client does.
  */
-import { createHash } from 'node:crypto';
-import { crc32, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import {
-  DigestType,
   Encoding,
   ProtoMessageType,
   type Message,
   type MessageQueue,
 } from '@rocketnest/broker/grpc/proto-types.js';
+import { bodyDigestOf } from '@rocketnest/broker/grpc/body-digest.js';
 import { millisOfDuration, millisOfTimestamp } from '@rocketnest/broker/grpc/proto-time.js';
 
 export type MessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'UNSPECIFIED';
@@ -146,23 +145,11 @@ export function digestProblem(
   checksum: string | undefined,
 ): string | undefined {
   if (type === undefined || checksum === undefined || checksum === '') return undefined;
-  let actual: string;
-  switch (type) {
-    case DigestType.MD5:
-      actual = createHash('md5').update(body).digest('hex');
-      break;
-    case DigestType.SHA1:
-      actual = createHash('sha1').update(body).digest('hex');
-      break;
-    case DigestType.CRC32:
-      actual = String(crc32(body) >>> 0);
-      break;
-    default:
-      return undefined;
-  }
-  return actual.toUpperCase() === checksum.toUpperCase()
+  const actual = bodyDigestOf(type, body);
+  if (actual === undefined) return undefined;
+  return actual === checksum.toUpperCase()
     ? undefined
-    : `body digest mismatch (expected ${checksum}, computed ${actual.toUpperCase()})`;
+    : `body digest mismatch (expected ${checksum}, computed ${actual})`;
 }
 
 function finiteOr(value: number | undefined, fallback: number): number {
