@@ -2,13 +2,12 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type StoreLogger } from './dispatch-request.js';
 import { CommitLogSegment } from './commit-log-segment.js';
-import { Crc32Memory } from './crc32-memory.js';
 import { DiskFullError, MessageBodyTooLargeError, StoreIOError } from './errors.js';
 import { listOffsetFiles, offsetFileName } from './file-names.js';
 import { PREALLOCATING_SUFFIX, SegmentAllocator } from './segment-allocator.js';
 import {
   BLANK_RECORD_SIZE,
-  crc32MemoryRecordBuffer,
+  recordBuffer,
   encodeHost,
   encodeRecord,
   measureRecord,
@@ -57,9 +56,8 @@ function ioError(operation: string, err: unknown): Error {
  */
 export class CommitLog {
   private readonly segments: CommitLogSegment[] = [];
-  private readonly stagingMemory = Crc32Memory.create(STAGING_SIZE);
-  private readonly staging = this.stagingMemory.bytes;
-  private readonly stagingTarget = crc32MemoryRecordBuffer(this.stagingMemory);
+  private readonly staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
+  private readonly stagingTarget = recordBuffer(this.staging);
   private stagingStart = 0;
   private stagingLength = 0;
   private writePosition = 0;

@@ -2,7 +2,6 @@ import { crc32 } from 'node:zlib';
 import { StatusCode } from '../status-code.js';
 import {
   checkRecord,
-  crc32MemoryRecordBuffer,
   decodeRecord,
   encodeRecord,
   encodeHost,
@@ -15,7 +14,6 @@ import {
   recordSizeBound,
   type MessageToStore,
 } from './message-record.js';
-import { Crc32Memory } from './crc32-memory.js';
 import { hashIndexKey, hashTopicKey } from './index-hash.js';
 import { forEachIndexHash } from './index-service.js';
 import { MAX_BODY_SIZE, MAX_PROPERTIES_COUNT, MAX_PROPERTIES_SIZE } from './limits.js';
@@ -110,17 +108,6 @@ describe('commit-log record codec', () => {
     });
     expect(m.body.equals(full.body)).toBe(true);
     expect(m.bodyCrc).toBe(crc32(full.body));
-  });
-
-  it('encodes byte for byte the same in the commit log staging memory (WebAssembly CRCs) as with zlib', () => {
-    const expected = encode(full, 2 ** 41 + 8, 2 ** 33 + 1);
-    const memory = Crc32Memory.create(recordSizeBound(full, storeHost.length) + 100);
-    memory.bytes.fill(0xee);
-    const size = encodeRecord(crc32MemoryRecordBuffer(memory), 37, full, placement(2 ** 41 + 8, 2 ** 33 + 1));
-    expect(size).toBe(expected.length);
-    expect(memory.bytes.subarray(37, 37 + size).equals(expected)).toBe(true);
-    expect(memory.bytes[36]).toBe(0xee);
-    expect(memory.bytes[37 + size]).toBe(0xee);
   });
 
   it('hands out the index hashes of id and keys exactly as forEachIndexHash computes them', () => {

@@ -15,7 +15,6 @@ import {
   MAX_STORED_TOPIC_BYTES,
 } from './limits.js';
 import { readUInt64, setUint64 } from './uint64.js';
-import { type Crc32Memory } from './crc32-memory.js';
 import { FNV_OFFSET, FNV_PRIME, finishIndexHash, TOPIC_KEY_SEPARATOR } from './index-hash.js';
 import { HashingUtf8Writer, utf8Length, writeUtf8 } from './utf8.js';
 
@@ -332,8 +331,7 @@ export function recordSizeBound(message: MessageToStore, storeHostBytes: number)
 /**
  * A buffer with a DataView over the same memory and a CRC-32 of its ranges. Encoders write numbers
  * through the view: V8 inlines DataView accesses, which here cost ~1.3 ns against ~10.6 ns for
- * `Buffer#writeUInt32BE`, and a record has two dozen of them. The commit log's staging buffer is a
- * Crc32Memory, whose CRC costs a few ns per call instead of zlib's ~250 ns (see crc32-memory.ts).
+ * `Buffer#writeUInt32BE`, and a record has two dozen of them. CRCs are zlib's (`zlib.crc32`, native).
  */
 export interface RecordBuffer {
   readonly bytes: Buffer;
@@ -348,16 +346,6 @@ export function recordBuffer(bytes: Buffer): RecordBuffer {
     bytes,
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     crc32: (from, to) => crc32(new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from)),
-  };
-}
-
-/** The RecordBuffer of a Crc32Memory. */
-export function crc32MemoryRecordBuffer(memory: Crc32Memory): RecordBuffer {
-  const bytes = memory.bytes;
-  return {
-    bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    crc32: (from, to) => memory.crc32(from, to),
   };
 }
 
