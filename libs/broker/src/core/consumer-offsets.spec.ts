@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RocketError, StatusCode, type StatusCodeValue } from '../status-code.js';
+import { StatusCode } from '../status-code.js';
+import { codeOf } from '../testing/code-of.js';
 import { ManualClock } from './clock.js';
 import {
   CONSUMER_OFFSETS_FILE,
@@ -30,16 +31,6 @@ function afterCrash(): ConsumerOffsets {
 
 function file(): string {
   return join(configDir, CONSUMER_OFFSETS_FILE);
-}
-
-function codeOf(fn: () => unknown): StatusCodeValue | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RocketError) return err.code;
-    throw err;
-  }
-  return undefined;
 }
 
 beforeEach(() => {

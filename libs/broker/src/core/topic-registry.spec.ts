@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RocketError, StatusCode, type StatusCodeValue } from '../status-code.js';
+import { StatusCode } from '../status-code.js';
+import { codeOf } from '../testing/code-of.js';
 import { ManualClock } from './clock.js';
 import { TopicNotFoundError } from './errors.js';
 import { CorruptJsonFileError } from './json-file.js';
@@ -22,16 +23,6 @@ const quiet = { warn: () => undefined, error: () => undefined };
 
 function registry(options: Partial<TopicRegistryOptions> = {}): TopicRegistry {
   return new TopicRegistry({ configDir, clock, logger: quiet, ...options });
-}
-
-function codeOf(fn: () => unknown): StatusCodeValue | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RocketError) return err.code;
-    throw err;
-  }
-  return undefined;
 }
 
 beforeEach(() => {
