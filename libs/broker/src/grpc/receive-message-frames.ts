@@ -65,6 +65,10 @@ export function deliveryFrames(
   const overflow: ReceivedMessage[] = [];
   const undeliverable: ReceivedMessage[] = [];
   const envelope = used;
+  // While the upper bounds of what was taken fit, nothing is serialized to be measured (grpc-js
+  // serializes every frame anyway when it is written); from the first frame whose bound does not
+  // fit on, sizes are exact, so the cut falls exactly where exact sizes alone would put it.
+  let exact = false;
   for (const m of received) {
     // Once one message stays out, all later ones do: a FIFO batch is in order, and a later message
     // of a message group must never arrive before an earlier one.
@@ -73,6 +77,18 @@ export function deliveryFrames(
       continue;
     }
     const frame: ReceiveMessageResponse = { message: toProtoMessage(m, view) };
+    if (!exact) {
+      const bound = encodedSizeBound(frame) + GRPC_FRAME_PREFIX_BYTES;
+      if (used + bound <= maxBytes) {
+        used += bound;
+        messages.push(frame);
+        delivered.push(m);
+        continue;
+      }
+      exact = true;
+      used = envelope;
+      for (const taken of messages) used += sizeOf(taken) + GRPC_FRAME_PREFIX_BYTES;
+    }
     const size = sizeOf(frame) + GRPC_FRAME_PREFIX_BYTES;
     if (envelope + size > maxBytes) {
       undeliverable.push(m);
@@ -86,4 +102,27 @@ export function deliveryFrames(
   }
   const frames = delivered.length > 0 ? [head, ...messages, tail] : notFoundFrames(now);
   return { frames, delivered, overflow, undeliverable };
+}
+
+/**
+ * An upper bound of the protobuf size of a plain message object as the proto loader takes it: per
+ * field (or map entry, or repeated element) at most 2 bytes of tag, 5 of length and, for a map
+ * entry, another 12 of key and value headers, counted as 16 plus the name (a map key's bytes;
+ * a field name only over-counts); strings at most 3 bytes per UTF-16 unit, varints at most 10 bytes.
+ */
+export function encodedSizeBound(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value === 'string') return 6 + 3 * value.length;
+  if (typeof value === 'number' || typeof value === 'bigint') return 10;
+  if (typeof value === 'boolean') return 1;
+  if (value instanceof Uint8Array) return 6 + value.length;
+  let bound = 6;
+  if (Array.isArray(value)) {
+    for (const element of value) bound += 16 + encodedSizeBound(element);
+    return bound;
+  }
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    bound += 16 + 3 * key.length + encodedSizeBound(field);
+  }
+  return bound;
 }
