@@ -76,8 +76,8 @@ export interface ReceiveOptions {
   /** The receiving client, so that `releaseClient` can hand its leases back. */
   readonly clientId?: string;
   /**
-   * FIFO groups: a repeat of a receive's attempt id while its messages are still leased gets them
-   * back with fresh handles and the same attempt numbers (RocketMQ's `attempt_id`).
+   * A repeat of a receive's attempt id while its messages are still leased gets them back with fresh
+   * handles and the same attempt numbers (RocketMQ's `attempt_id`), in standard and FIFO groups.
    */
   readonly attemptId?: string;
   /**

@@ -241,7 +241,9 @@ describe('BrokerCore: retry and dead letters', () => {
 
   it('browsing the DLQ pages through dead letters without consuming them; bad pages are BAD_REQUEST', async () => {
     for (let i = 0; i < 3; i++) await h.send('work');
-    for (const m of h.receive('g', 'work')) await h.core.forwardToDeadLetter('g', m.receiptHandle, 'poison');
+    // Forwarded in id order: a receive starts at a rotating queue, and the DLQ keeps forwarding order.
+    const got = h.receive('g', 'work').sort((a, b) => a.message.messageId.localeCompare(b.message.messageId));
+    for (const m of got) await h.core.forwardToDeadLetter('g', m.receiptHandle, 'poison');
     const first = h.core.browseQueue('%DLQ%g', 0, 0, 2);
     expect(first.messages.map((m) => m.messageId)).toEqual(['MSG-0', 'MSG-1']);
     expect(first).toMatchObject({ nextOffset: 2, minOffset: 0, maxOffset: 3 });

@@ -36,6 +36,7 @@ import { enginePolicyOf, registryQueueCount, timerRetryScheduler } from './broke
 import { nextBrokerEpoch } from './broker-epoch.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConsumeEngine } from './consume/consume-engine.js';
+import { FINISHED_ABOVE_FILE } from './consume/finished-above.js';
 import { type WakeReason } from './consume/long-poll.js';
 import {
   type AckEntry,
@@ -272,6 +273,7 @@ export class BrokerCore {
         clock,
         ...(options.consumeLimits ? { limits: options.consumeLimits } : {}),
         ...(logger ? { logger } : {}),
+        progressPath: join(dirs.config, FINISHED_ABOVE_FILE),
       });
       return new BrokerCore(
         {

@@ -1,8 +1,8 @@
 /**
  * `body_digest` of the protocol (`Digest{type, checksum}`), computed the way Java's
  * `GrpcConverter`/`MessageView` do: MD5 and SHA-1 as upper-case hex, CRC-32 as the unsigned decimal
- * value of IEEE CRC-32. The broker checks a producer's digest and sends MD5 with every delivery; a
- * consumer checks what it receives.
+ * value of IEEE CRC-32. The broker checks a producer's digest; deliveries carry the CRC-32 the
+ * commit log stored (message-view.ts); a consumer checks what it receives.
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';

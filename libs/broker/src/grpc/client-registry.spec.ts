@@ -176,22 +176,6 @@ describe('ClientRegistry: check-back routing', () => {
   });
 });
 
-describe('ClientRegistry: attempt-id retries', () => {
-  it('hands back the last delivery when the same attempt id comes again, and forgets it on a new one', () => {
-    const leases = [{ group: 'g', receiptHandle: 'h1' }];
-    registry.recordDelivery('c1', 'q', 'A', leases);
-    expect(registry.takeFailedDelivery('c1', 'q', 'A')).toEqual(leases);
-    expect(registry.takeFailedDelivery('c1', 'q', 'A')).toBeUndefined(); // handed back once
-    registry.recordDelivery('c1', 'q', 'B', leases);
-    expect(registry.takeFailedDelivery('c1', 'q', 'C')).toBeUndefined();
-    expect(registry.takeFailedDelivery('c1', 'q', 'B')).toBeUndefined(); // C said B arrived
-    registry.recordDelivery('c1', 'q', 'D', leases);
-    expect(registry.takeFailedDelivery('c1', 'other-queue', 'D')).toBeUndefined();
-    expect(registry.takeFailedDelivery('c2', 'q', 'D')).toBeUndefined();
-    expect(registry.takeFailedDelivery('c1', 'q', 'D')).toEqual(leases);
-  });
-});
-
 describe('ClientRegistry: close', () => {
   it('ends every stream once, also of terminated clients, and stops its timer', () => {
     const coreTimers = h.clock.pending;

@@ -20,9 +20,7 @@
  * would then also be the delay before a lost message comes back. A renewal that finds the handle
  * stale (acked, nacked, forwarded to the DLQ, released) simply drops it from the table.
  *
- * Also kept: which producer sent a transaction (its check-back goes there first) and, per client and
- * queue, the last delivery of a receive with an `attempt_id` (a repeated id means the client never
- * got it: `takeFailedDelivery`).
+ * Also kept: which producer sent a transaction (its check-back goes there first).
  *
  * All timing runs on the injected clock; the sweep timer is armed only while clients are known.
  */
@@ -82,12 +80,6 @@ interface RenewedLease {
   readonly renewUntil: number;
 }
 
-/** A lease a receive handed out. */
-export interface DeliveredLease {
-  readonly group: string;
-  readonly receiptHandle: string;
-}
-
 interface ClientRecord {
   readonly id: string;
   clientType: number | undefined;
@@ -97,11 +89,6 @@ interface ClientRecord {
   readonly channels: Set<TelemetryChannel>;
   /** receipt handle → lease. */
   readonly leases: Map<string, RenewedLease>;
-  /** Queue key → the last receive with an attempt id there (see `takeFailedDelivery`). */
-  readonly deliveries: Map<
-    string,
-    { readonly attemptId: string; readonly leases: readonly DeliveredLease[] }
-  >;
 }
 
 export interface ClientRegistryOptions {
@@ -246,42 +233,6 @@ export class ClientRegistry {
     return best ? lastOf(best.channels) : undefined;
   }
 
-  /**
-   * Remembers the leases a receive with `attemptId` handed to `clientId` from `queueKey` (group,
-   * topic and queue of the request), replacing the previous receive's: see `takeFailedDelivery`.
-   */
-  recordDelivery(
-    clientId: string,
-    queueKey: string,
-    attemptId: string,
-    leases: readonly DeliveredLease[],
-  ): void {
-    if (this.#closed || attemptId === '') return;
-    const client = this.#record(clientId);
-    if (leases.length === 0) client.deliveries.delete(queueKey);
-    else client.deliveries.set(queueKey, { attemptId, leases: [...leases] });
-  }
-
-  /**
-   * A receive of `clientId` from `queueKey` carrying `attemptId`. The Push consumer reuses an attempt
-   * id only to retry a receive that failed on its side, so when the last delivery on that queue had
-   * this id, the client never got those messages: they are returned (and forgotten) for the caller
-   * to hand back. Any other id means the last delivery arrived: it is forgotten, undefined returned.
-   */
-  takeFailedDelivery(
-    clientId: string,
-    queueKey: string,
-    attemptId: string,
-  ): readonly DeliveredLease[] | undefined {
-    const client = this.#clients.get(clientId);
-    const last = client?.deliveries.get(queueKey);
-    if (!client || !last) return undefined;
-    client.deliveries.delete(queueKey);
-    if (last.attemptId !== attemptId) return undefined;
-    for (const lease of last.leases) client.leases.delete(lease.receiptHandle);
-    return last.leases;
-  }
-
   /** NotifyClientTermination: forget its settings, release its leases (core.releaseClient). */
   terminate(clientId: string, group?: string): void {
     const client = this.#clients.get(clientId);
@@ -346,7 +297,6 @@ export class ClientRegistry {
         lastSeen: now,
         channels: new Set(),
         leases: new Map(),
-        deliveries: new Map(),
       };
       this.#clients.set(clientId, client);
       this.#arm();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { type ReceivedMessage } from '../core/consume/types.js';
 import { type StoredMessage } from '../store/index.js';
 import { SysFlag } from '../store/message-record.js';
@@ -10,14 +10,15 @@ const BORN = Date.UTC(2025, 0, 1, 10, 0, 0, 123);
 const STORED = BORN + 5;
 
 function stored(overrides: Partial<StoredMessage> = {}): StoredMessage {
+  const body = overrides.body ?? Buffer.from('order created');
   return {
     topic: 'orders',
     queueId: 3,
     queueOffset: 41,
     physicalOffset: 9_000,
     size: 200,
-    body: Buffer.from('order created'),
-    bodyCrc: 0,
+    body,
+    bodyCrc: crc32(body),
     messageId: '01ABCDEF0123456789ABCDEF0123456789',
     tag: 'created',
     keys: ['order-1'],
@@ -63,9 +64,10 @@ describe('toProtoMessage', () => {
     expect(decoded.user_properties).toEqual({ region: 'eu' });
     const sp = decoded.system_properties!;
     expect(sp.message_id).toBe('01ABCDEF0123456789ABCDEF0123456789');
+    // CRC-32 of the body, as the commit log stored it (the official clients check it).
     expect(sp.body_digest).toEqual({
-      type: DigestType.MD5,
-      checksum: createHash('md5').update('order created').digest('hex').toUpperCase(),
+      type: DigestType.CRC32,
+      checksum: String(crc32(Buffer.from('order created'))),
     });
     expect(sp.body_encoding).toBe(Encoding.IDENTITY);
     expect(sp.message_type).toBe(ProtoMessageType.NORMAL);
@@ -114,12 +116,15 @@ describe('toProtoMessage', () => {
     expect(sp.message_type).toBe(ProtoMessageType.TRANSACTION);
     expect(sp.delivery_attempt).toBe(1);
     expect(sp.receipt_handle).toBeUndefined();
-    expect(sp.body_digest!.checksum).toMatch(/^[0-9A-F]{32}$/);
+    // The official client skips a check-back whose message has no digest (PROTOCOL.md §4).
+    expect(sp.body_digest).toEqual({ type: DigestType.CRC32, checksum: String(crc32(half.body)) });
   });
 
   it('reports a compressed body as GZIP, its digest over the stored bytes', () => {
-    const sp = toProtoMessage(stored({ sysFlag: SysFlag.COMPRESSED })).system_properties!;
+    const message = stored({ sysFlag: SysFlag.COMPRESSED });
+    const sp = toProtoMessage(message).system_properties!;
     expect(sp.body_encoding).toBe(Encoding.GZIP);
+    expect(sp.body_digest!.checksum).toBe(String(crc32(message.body)));
   });
 
   it("names a dead letter's origin", () => {

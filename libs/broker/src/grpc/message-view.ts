@@ -2,7 +2,7 @@
  * The delivered `Message` of PROTOCOL.md §3, built from a message as the core hands it out: a
  * `ReceivedMessage` (ReceiveMessage) or a `StoredMessage` (the half message of an orphaned-transaction
  * recovery command). What the official client needs is always there: `topic`, `message_id`,
- * `body_digest` (MD5, upper hex, over the body bytes as sent), `receipt_handle` (for deliveries) and
+ * `body_digest` (over the body bytes as sent), `receipt_handle` (for deliveries) and
  * `delivery_attempt` ≥ 1; without any of these it throws or stalls (PROTOCOL.md §5).
  *
  * Message type, as the Java proxy's `GrpcConverter.buildMessageType`: TRAN_MSG=true (a half) →
@@ -21,12 +21,12 @@ import { DELAY, TIMER_DELIVER_MS } from '../core/timer/timer-message.js';
 import { PROPERTY_TRANSACTION_PREPARED } from '../core/transaction/transaction-properties.js';
 import { type StoredMessage } from '../store/index.js';
 import { SysFlag } from '../store/message-record.js';
-import { bodyDigestOf } from './body-digest.js';
 import { unwrapName } from './namespace.js';
 import { durationOf, timestampOf } from './proto-time.js';
 import {
   DigestType,
   Encoding,
+  type Digest,
   ProtoMessageType,
   type Message,
   type SystemProperties,
@@ -51,9 +51,14 @@ export function isReceivedMessage(message: StoredMessage | ReceivedMessage): mes
   return 'receiptHandle' in message && 'message' in message;
 }
 
-/** MD5 of the body as the Java proxy digests it: upper-case hex. */
-export function md5Hex(body: Uint8Array): string {
-  return bodyDigestOf(DigestType.MD5, body)!;
+/**
+ * The digest a delivery carries: CRC-32 (unsigned decimal, a type every RocketMQ 5 client checks),
+ * taken from the CRC the commit log stored with the body and verified when it read the record back.
+ * The Java proxy computes an MD5 per delivery instead; reusing the stored CRC costs nothing and
+ * still lets the consumer detect a body damaged between the store and its handler.
+ */
+function bodyDigestOfStored(stored: StoredMessage): Digest {
+  return { type: DigestType.CRC32, checksum: String(stored.bodyCrc >>> 0) };
 }
 
 /** The proto `MessageType` of a stored message (see the file comment). */
@@ -92,7 +97,7 @@ export function toProtoMessage(
   const system: SystemProperties = {
     keys: [...stored.keys],
     message_id: stored.messageId,
-    body_digest: { type: DigestType.MD5, checksum: md5Hex(stored.body) },
+    body_digest: bodyDigestOfStored(stored),
     body_encoding: (stored.sysFlag & SysFlag.COMPRESSED) !== 0 ? Encoding.GZIP : Encoding.IDENTITY,
     message_type: messageTypeOf(stored),
     born_timestamp: timestampOf(stored.bornTimestamp),

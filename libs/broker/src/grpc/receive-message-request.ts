@@ -34,12 +34,8 @@ export const DEADLINE_MARGIN_MS = 1_000;
 export interface ReceivePlan {
   /** What `core.receiveOrWait` is asked (group and topic are the broker's names). */
   readonly options: ReceiveOptions;
-  /** Identifies the requested queue of this group and topic (attempt-id retries are per queue). */
-  readonly queueKey: string;
   /** Push: leases are renewed while the client lives. */
   readonly autoRenew: boolean;
-  /** '' when the request has none (Simple consumers). */
-  readonly attemptId: string;
   /** What the client asks to long-poll, before the deadline bound (`pollBudgetMs`). */
   readonly requestedPollMs: number;
 }
@@ -55,7 +51,6 @@ export function planReceive(
   const topic = context.nameOf(request.message_queue?.topic);
   const autoRenew = request.auto_renew === true;
   const invisibleMs = autoRenew ? AUTO_RENEW_LEASE_MS : (millisOfDuration(request.invisible_duration) ?? 0);
-  const queueId = typeof request.message_queue?.id === 'number' ? request.message_queue.id : 0;
   const attemptId = typeof request.attempt_id === 'string' ? request.attempt_id : '';
   return {
     options: {
@@ -68,9 +63,7 @@ export function planReceive(
       ...(attemptId === '' ? {} : { attemptId }),
       retryAfter: autoRenew ? 'group-backoff' : 'lease-end',
     },
-    queueKey: `${group}\n${topic}\n${queueId}`,
     autoRenew,
-    attemptId,
     requestedPollMs:
       millisOfDuration(request.long_polling_timeout) ?? settings?.longPollingTimeoutMs ?? LONG_POLLING_MAX_MS,
   };

@@ -5,7 +5,7 @@
 import { type SendRequest } from '../core/send-path.js';
 import { ManualClock } from '../core/clock.js';
 import { StatusCode } from '../status-code.js';
-import { md5Hex } from './message-view.js';
+import { crc32 } from 'node:zlib';
 import { ClientType, DigestType, ProtoMessageType, type Message } from './proto-types.js';
 import {
   frameKinds,
@@ -74,7 +74,7 @@ describe('ReceiveMessage: answers', () => {
       message_id: 'MSG-HAPPY',
       tag: 'created',
       keys: ['order-42', 'customer-7'],
-      body_digest: { type: DigestType.MD5, checksum: md5Hex(body) },
+      body_digest: { type: DigestType.CRC32, checksum: String(crc32(body)) },
       message_type: ProtoMessageType.NORMAL,
       born_host: '10.0.0.9:5000',
       store_host: `127.0.0.1:${h.port}`,

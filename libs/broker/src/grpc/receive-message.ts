@@ -10,12 +10,11 @@
  * - Revert on cancel: when the call is cancelled (client gone, deadline passed) after messages were
  *   taken and before the answer was complete, their leases are handed back (`core.release`): they
  *   are visible again at once and no attempt is counted, since the client never saw them.
- * - Push (`auto_renew`): leases are renewed by the client registry while the client lives. A Push
- *   consumer reuses an `attempt_id` only to retry a receive that failed on its side. In a FIFO group
- *   the core answers a repeated id with the same batch (Java's re-pop). In a standard group the
- *   core does not, so the registry's record of the failed delivery is handed back first: this
- *   receive then gets those messages again with the same attempt numbers, instead of them staying
- *   leased (and renewed) for a client that never saw them.
+ * - Push (`auto_renew`): leases are renewed by the client registry while the client lives.
+ * - `attempt_id`: a Push consumer reuses one only to retry a receive that failed on its side; the
+ *   core answers a repeated id with the same batch, same attempt numbers and fresh handles (Java's
+ *   re-pop), in standard and FIFO groups alike, instead of those messages staying leased (and
+ *   renewed) for a client that never saw them.
  */
 import { type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { type ReceivedMessage } from '../core/consume/types.js';
@@ -64,8 +63,6 @@ interface Taken {
   readonly clientId: string;
   readonly namespace: string;
   readonly plan: ReceivePlan;
-  /** The group is FIFO (as it was when the receive began). */
-  readonly fifo: boolean;
   readonly received: ReceivedMessage[];
 }
 
@@ -86,12 +83,6 @@ async function take(deps: HandlerDeps, call: ReceiveCall): Promise<Taken> {
     deps.clients.touch(clientId);
     const plan = planReceive(call.request ?? {}, context, clientId, deps.clients.settingsOf(clientId));
     context.authorizeGroup(plan.options.group);
-    // FIFO groups: the core gives a repeated attempt id its lost batch back itself.
-    const fifo = deps.core.getGroup(plan.options.group)?.fifo === true;
-    if (plan.attemptId !== '' && !fifo) {
-      const failed = deps.clients.takeFailedDelivery(clientId, plan.queueKey, plan.attemptId);
-      if (failed) handBack(deps, clientId, failed);
-    }
     const deadline = deadlineOf(call);
     const pollMs = pollBudgetMs(plan.requestedPollMs, deadline, Date.now());
     // The core waits on its own clock; this bounds the wait in real time too, as the deadline is.
@@ -100,7 +91,7 @@ async function take(deps: HandlerDeps, call: ReceiveCall): Promise<Taken> {
     }
     const received = await deps.core.receiveOrWait(plan.options, pollMs, stop.signal);
     deps.clients.touch(clientId);
-    return { clientId, namespace: context.namespace, plan, fifo, received };
+    return { clientId, namespace: context.namespace, plan, received };
   } finally {
     clearTimeout(deadlineTimer);
     deps.shutdown.removeEventListener('abort', abort);
@@ -144,9 +135,6 @@ function deliver(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameSizer, taken
   }
   const delivered = leasesOf(group, built.delivered);
   if (plan.autoRenew) deps.clients.trackAutoRenew(clientId, group, built.delivered);
-  if (plan.attemptId !== '' && !taken.fifo) {
-    deps.clients.recordDelivery(clientId, plan.queueKey, plan.attemptId, delivered);
-  }
 
   // Until the status is on its way ('finish'), a cancellation means the client got nothing.
   const lost = (): void => handBack(deps, clientId, delivered);

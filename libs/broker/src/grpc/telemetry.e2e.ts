@@ -5,7 +5,7 @@
 import { ManualClock } from '../core/clock.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../core/limits.js';
 import { StatusCode } from '../status-code.js';
-import { md5Hex } from './message-view.js';
+import { crc32 } from 'node:zlib';
 import {
   ClientType,
   DigestType,
@@ -442,7 +442,7 @@ describe('Telemetry: orphaned transactions', () => {
       tag: 'created',
       keys: ['k-1'],
       message_type: ProtoMessageType.TRANSACTION,
-      body_digest: { type: DigestType.MD5, checksum: md5Hex(Buffer.from('order MSG-TX-1')) },
+      body_digest: { type: DigestType.CRC32, checksum: String(crc32(Buffer.from('order MSG-TX-1'))) },
       delivery_attempt: 1,
       store_host: `127.0.0.1:${h.port}`,
     });

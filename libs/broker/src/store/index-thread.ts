@@ -37,6 +37,7 @@ export class IndexThread {
     { resolve: (value: unknown) => void; reject: (err: Error) => void }
   >();
   private failure: Error | undefined;
+  private closing = false;
   private putOffset = 0;
   private putTimestamp = 0;
 
@@ -48,7 +49,14 @@ export class IndexThread {
     worker.on('message', (reply: IndexThreadReply) => this.onReply(reply));
     worker.on('error', (err) => this.onDeath(err));
     worker.on('exit', (code) => {
-      if (!this.failure) this.onDeath(new Error(`index thread exited with code ${code}`));
+      if (this.failure) return;
+      if (this.closing && code === 0) {
+        // After a close request the thread ends on its own, possibly before its reply is read here.
+        for (const waiter of this.replies.values()) waiter.resolve(undefined);
+        this.replies.clear();
+        return;
+      }
+      this.onDeath(new Error(`index thread exited with code ${code}`));
     });
     // Like the store's timers, the index thread never keeps a process alive on its own.
     worker.unref();
@@ -161,6 +169,7 @@ export class IndexThread {
       return;
     }
     this.sendEntries();
+    this.closing = true;
     try {
       await this.request({ op: 'close', id: this.nextId++ });
     } finally {

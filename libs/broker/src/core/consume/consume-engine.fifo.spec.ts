@@ -95,11 +95,21 @@ describe('FIFO groups', () => {
     h.engine.ack('g', byLabel(first, 'a0').receiptHandle);
     // a0 is done, so the repeat is not a lost answer: a1 is next, b0 stays leased.
     expect(labels(h.receive('g', 'F', { attemptId: 'A-1' }))).toEqual(['a1']);
-    // Standard groups ignore attempt ids.
+  });
+
+  it("a standard group's repeated attempt id gets its lost answer back too; a new id is an ordinary receive", async () => {
+    await sendAll('a b c');
     Object.assign(h.policy('s'), { fifo: false });
     const [s0] = h.receive('s', 'F', { batchSize: 1, attemptId: 'X' });
-    const [s1] = h.receive('s', 'F', { batchSize: 1, attemptId: 'X' });
-    expect(s1!.queue.queueOffset).toBe(s0!.queue.queueOffset + 1);
+    const [again] = h.receive('s', 'F', { batchSize: 1, attemptId: 'X' });
+    expect(labels([again!])).toEqual(labels([s0!]));
+    expect(again!.deliveryAttempt).toBe(1);
+    expect(again!.receiptHandle).not.toBe(s0!.receiptHandle);
+    expect(() => h.engine.ack('s', s0!.receiptHandle)).toThrow(
+      expect.objectContaining({ code: StatusCode.INVALID_RECEIPT_HANDLE }),
+    );
+    const [next] = h.receive('s', 'F', { batchSize: 1, attemptId: 'Y' });
+    expect(labels([next!])).not.toEqual(labels([s0!]));
   });
 
   it('accepts an ack of an expired lease during the backoff, which releases the group', async () => {

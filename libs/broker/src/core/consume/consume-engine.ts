@@ -56,6 +56,12 @@ import { LongPollRegistry, type WakeReason } from './long-poll.js';
 import { dlqTopicOf, retryTopicOf } from './names.js';
 import { QueueState, newEntry, type Entry } from './queue-state.js';
 import {
+  finishedAboveKey,
+  saveFinishedAbove,
+  takeFinishedAbove,
+  type FinishedAbove,
+} from './finished-above.js';
+import {
   type AckEntry,
   type AckEntryResult,
   type ChangeInvisibleResult,
@@ -110,6 +116,11 @@ export interface ConsumeEngineOptions {
   readonly clock?: Clock;
   readonly limits?: Partial<ConsumeEngineLimits>;
   readonly logger?: ConsumeLogger;
+  /**
+   * Where `close()` records what was finished above the committed offsets, for the next engine
+   * (finished-above.ts). Without it a restart redelivers messages finished out of order.
+   */
+  readonly progressPath?: string;
 }
 
 /** One receive call's fixed inputs and its output. */
@@ -165,11 +176,14 @@ export class ConsumeEngine {
   readonly #ledger: LateAckLedger;
   readonly #polls: LongPollRegistry;
   readonly #groupHashes = new Map<string, number>();
-  /** `group\0topic\0attemptId` → the leases that FIFO receive handed out. */
+  /** `group\0topic\0attemptId` → the leases that receive handed out (see `#repeatAttempt`). */
   readonly #attempts = new Map<string, LeaseRef[]>();
   /** Retry and DLQ writes under way. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #unsubscribe: () => void;
+  readonly #progressPath: string | undefined;
+  /** What the last graceful close finished above the committed offsets, until each queue is opened. */
+  readonly #restored: Map<string, FinishedAbove>;
   /**
    * Lease ids only have to be unique within one broker epoch; a random start also keeps a handle of
    * an earlier run (same secret and epoch) from matching a lease of this one.
@@ -188,6 +202,11 @@ export class ConsumeEngine {
     this.#clock = options.clock ?? systemClock;
     this.#limits = { ...DEFAULT_CONSUME_LIMITS, ...options.limits };
     this.#logger = options.logger ?? consoleLogger;
+    this.#progressPath = options.progressPath;
+    this.#restored =
+      options.progressPath === undefined
+        ? new Map()
+        : takeFinishedAbove(options.progressPath, (m) => this.#logger.warn(m));
     this.#ledger = new LateAckLedger(this.#limits.lateAckLedgerSize);
     this.#polls = new LongPollRegistry(this.#clock);
     this.#unsubscribe = this.#store.onDispatch((requests) => {
@@ -216,7 +235,7 @@ export class ConsumeEngine {
     validateTopicName(topic, { allowRetryDlq: true });
     const policy = this.#policyOf(group);
     const attemptKey =
-      policy.fifo && typeof request.attemptId === 'string' && request.attemptId !== ''
+      typeof request.attemptId === 'string' && request.attemptId !== ''
         ? `${group}\0${topic}\0${request.attemptId}`
         : undefined;
     const pass: Pass = {
@@ -247,9 +266,11 @@ export class ConsumeEngine {
   }
 
   /**
-   * A repeated FIFO attempt id whose messages are all still leased under the leases it handed out
-   * (the client never got that answer): the same messages again, same attempt numbers, fresh leases
-   * and handles; the old handles go stale. False (and forgotten) once any of them moved on.
+   * A repeated attempt id whose messages are all still leased under the leases it handed out (the
+   * client never got that answer): the same messages again, same attempt numbers, fresh leases and
+   * handles; the old handles go stale. False (and forgotten) once any of them moved on. Standard and
+   * FIFO groups alike: without it, a standard group's lost batch would stay leased until its leases
+   * end and then come back with attempt + 1, for a client that never saw it.
    */
   #repeatAttempt(key: string, pass: Pass): boolean {
     const refs = this.#attempts.get(key);
@@ -391,6 +412,10 @@ export class ConsumeEngine {
 
   /** A message read for the first time: filter it out, track it, or deliver it. */
   #take(state: QueueState, message: StoredMessage, pass: Pass, retryQueue: boolean): void {
+    if (state.restored?.delete(message.queueOffset)) {
+      if (state.restored.size === 0) state.restored = undefined;
+      return; // finished before the last graceful close
+    }
     const realTopic = retryQueue ? (retryTopicPropertyOf(message) ?? pass.topic) : state.topic;
     const from = retryQueue ? retryFromOf(message) : undefined;
     const originKey = from && leaseKey(state.group, from.topic, from.queueId, from.queueOffset);
@@ -651,6 +676,7 @@ export class ConsumeEngine {
    * leased there and read from `offset` on. Handles of dropped leases go stale.
    */
   resetOffset(group: string, topic: string, queueId: number, offset: number): void {
+    this.#restored.delete(finishedAboveKey(group, topic, queueId)); // finished before the reset: moot
     const state = this.#states.get(group)?.get(topic)?.get(queueId);
     if (!state) return;
     for (const entry of state.clear()) this.#clearTimer(entry);
@@ -718,6 +744,31 @@ export class ConsumeEngine {
     }
     this.#polls.closeAll();
     await this.idle();
+    if (this.#progressPath !== undefined) this.#saveProgress(this.#progressPath);
+  }
+
+  /** Records each queue's finished offsets above its committed one (see finished-above.ts). */
+  #saveProgress(path: string): void {
+    const records: FinishedAbove[] = [];
+    for (const topics of this.#states.values()) {
+      for (const queues of topics.values()) {
+        for (const state of queues.values()) {
+          const finished: number[] = [];
+          for (let offset = state.committed; offset < state.scanned; offset++) {
+            if (!state.entries.has(offset)) finished.push(offset);
+          }
+          for (const offset of state.restored ?? []) finished.push(offset);
+          if (finished.length === 0) continue;
+          const { group, topic, queueId, committed } = state;
+          records.push({ group, topic, queueId, committed, finished });
+        }
+      }
+    }
+    try {
+      saveFinishedAbove(path, records);
+    } catch (err) {
+      this.#logger.error(`cannot record the consume progress in ${path}: ${describe(err)}`);
+    }
   }
 
   // ------------------------------------------------------------------------------------- leases
@@ -962,6 +1013,13 @@ export class ConsumeEngine {
     );
     state = new QueueState(group, topic, queueId, offset);
     queues.set(queueId, state);
+    const key = finishedAboveKey(group, topic, queueId);
+    const saved = this.#restored.get(key);
+    if (saved !== undefined) {
+      this.#restored.delete(key);
+      // Only for the offset it was written with: a reset (or any move) since makes it meaningless.
+      if (saved.committed === offset && saved.finished.length > 0) state.restored = new Set(saved.finished);
+    }
     if (stored !== undefined && offset < stored) this.#resetStored(state);
     // A new group's start is decided once ("last" must not move on with every restart); a
     // correction is recorded too (the offset store ignores one that would move backwards).

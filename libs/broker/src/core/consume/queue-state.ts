@@ -70,6 +70,12 @@ export class QueueState {
     public scanned: number = committed,
   ) {}
 
+  /**
+   * Offsets at or after `scanned` that were finished before the last graceful close
+   * (finished-above.ts): skipped as finished when they are read.
+   */
+  restored: Set<number> | undefined;
+
   count(state: EntryState): number {
     return this.#counts[state];
   }
@@ -124,6 +130,7 @@ export class QueueState {
   clear(): Entry[] {
     const dropped = [...this.entries.values()];
     this.entries.clear();
+    this.restored = undefined;
     for (const state of Object.keys(this.#counts) as EntryState[]) this.#counts[state] = 0;
     return dropped;
   }

@@ -81,7 +81,7 @@ export interface ReceiveRequest {
   /** The receiving client, so that `releaseClient` can hand its leases back when it goes away. */
   readonly clientId?: string;
   /**
-   * FIFO groups: the client's id for this receive. A repeat with the same id while that receive's
+   * The client's id for this receive (standard and FIFO groups). A repeat with the same id while that receive's
    * messages are still leased gets them back (RocketMQ's `attemptId`: a Push consumer retries a
    * receive whose answer it never got with the same id) instead of waiting out their lease.
    */
