@@ -65,7 +65,8 @@ export function outcomeOf(result: unknown): { outcome: Outcome; unknown: boolean
 /** The outcome of a handler that threw. */
 export const FAILED_OUTCOME = FAILED;
 
-function isRetryAfter(value: unknown): value is RetryAfter {
+/** A `Reconsume.after(ms)` answer (also one built elsewhere with the same shape). */
+export function isRetryAfter(value: unknown): value is RetryAfter {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<RetryAfter>;
   return (

@@ -66,7 +66,8 @@ test('close() on an idle consumer returns at once: the long poll is aborted, not
   await waitFor(() => transport.count('ReceiveMessage') >= 1, 'a long poll under way');
   const began = Date.now();
   await consumer.close();
-  expect(Date.now() - began).toBeLessThan(1_500);
+  // Waiting the poll out would take its 20 s; the bound only has to tell the two apart on a busy machine.
+  expect(Date.now() - began).toBeLessThan(10_000);
   expect(transport.count('NotifyClientTermination')).toBe(1);
   expect(consumer.closed).toBe(true);
 });
@@ -121,7 +122,7 @@ test('a handler that outlives the shutdown timeout is not acked, and its message
   await waitFor(() => started, 'the handler running');
   const began = Date.now();
   await consumer.close();
-  expect(Date.now() - began).toBeLessThan(2_500);
+  expect(Date.now() - began).toBeLessThan(10_000); // the handler never ends: without the timeout, close() would not
   expect(logger.problems().join('\n')).toMatch(/1 handler\(s\) did not finish within 300 ms/);
 
   const second = await observer(group, topic);

@@ -6,6 +6,7 @@ import { StatusCode } from '@rocketnest/broker/status-code.js';
 import { millisOfDuration } from '@rocketnest/broker/grpc/proto-time.js';
 import { FilterType } from '@rocketnest/broker/grpc/proto-types.js';
 import { Consumer } from './consumer.js';
+import { DEFAULT_RECEIVE_CONCURRENCY } from './consumer-options.js';
 import { type MessageHandler } from './message-processor.js';
 import { Filter } from './subscription.js';
 import { delay, RecordingLogger, waitFor } from './testing/consumer-testing.js';
@@ -58,7 +59,7 @@ test('a receive that failed without an answer is retried after 1 s with the same
     messages: [],
   });
   const logger = new RecordingLogger();
-  await start(transport, { logger });
+  await start(transport, { logger, receiveConcurrency: 1 }); // one loop: its receives in sequence
   await waitFor(() => transport.receives.length >= 3, 'three receives');
   const [a, b, c] = transport.receives;
   expect(b!.attempt_id).toBe(a!.attempt_id);
@@ -72,7 +73,7 @@ test('an error status waits 1 s before the next receive and is logged once', asy
   const refused = { status: { code: StatusCode.FORBIDDEN, message: 'no' }, messages: [] };
   transport.receiveAnswers.push(refused, refused);
   const logger = new RecordingLogger();
-  await start(transport, { logger });
+  await start(transport, { logger, receiveConcurrency: 1 });
   await waitFor(() => transport.receives.length >= 3, 'three receives', 5_000);
   expect(transport.receiveTimes[1]! - transport.receiveTimes[0]!).toBeGreaterThanOrEqual(950);
   expect(logger.problems().filter((p) => p.includes('status 40300'))).toHaveLength(1);
@@ -82,7 +83,7 @@ test('empty answers that come back at once (no long poll) are spaced out instead
   const transport = new FakeTransport();
   for (let i = 0; i < 1_000; i++)
     transport.receiveAnswers.push({ status: { code: StatusCode.MESSAGE_NOT_FOUND }, messages: [] });
-  await start(transport);
+  await start(transport, { receiveConcurrency: 1 });
   await delay(600);
   expect(transport.receives.length).toBeLessThan(15);
 });
@@ -189,6 +190,21 @@ test('a start whose assignment query fails leaves nothing running', async () => 
   });
   expect(transport.sessionsClosed).toBe(1);
   expect(transport.receives).toHaveLength(0);
+});
+
+test('by default a standard group keeps four receives in flight per queue, a FIFO group one', async () => {
+  const standard = new FakeTransport();
+  await start(standard);
+  await waitFor(() => standard.receives.length >= DEFAULT_RECEIVE_CONCURRENCY, 'the default receives');
+  await delay(50);
+  expect(standard.receives).toHaveLength(DEFAULT_RECEIVE_CONCURRENCY);
+
+  const fifo = new FakeTransport();
+  fifo.settings = { ...fifo.settings, fifo: true };
+  await start(fifo);
+  await waitFor(() => fifo.receives.length >= 1, 'a receive');
+  await delay(50);
+  expect(fifo.receives).toHaveLength(1);
 });
 
 test('receiveConcurrency keeps that many receives in flight on a queue', async () => {

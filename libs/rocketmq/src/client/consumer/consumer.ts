@@ -27,6 +27,7 @@ import { Assignments } from './assignments.js';
 import { consoleConsumerLogger, describeError, type ConsumerLogger } from './consumer-logger.js';
 import {
   DEFAULT_LONG_POLLING_TIMEOUT_MS,
+  DEFAULT_RECEIVE_CONCURRENCY,
   resolveConsumerOptions,
   type ConsumerOptions,
   type ResolvedConsumerOptions,
@@ -129,7 +130,7 @@ export class Consumer {
       subscriptions: options.subscriptions,
       createLoop: (queue, subscription) => this.#createLoop(queue, subscription),
       logger: this.#logger,
-      loopsPerQueue: options.receiveConcurrency,
+      loopsPerQueue: options.receiveConcurrency ?? (this.#fifo ? 1 : DEFAULT_RECEIVE_CONCURRENCY),
       ...(options.assignmentRefreshMs === undefined ? {} : { refreshMs: options.assignmentRefreshMs }),
     });
   }

@@ -25,10 +25,17 @@ export {
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   MAX_RECEIVE_BATCH_SIZE,
+  DEFAULT_RECEIVE_CONCURRENCY,
   MAX_RECEIVE_CONCURRENCY,
   type ConsumerOptions,
 } from './consumer-options.js';
-export { ConsumeResult, MAX_RETRY_DELAY_MS, Reconsume, type RetryAfter } from './consume-result.js';
+export {
+  ConsumeResult,
+  isRetryAfter,
+  MAX_RETRY_DELAY_MS,
+  Reconsume,
+  type RetryAfter,
+} from './consume-result.js';
 export { Filter, type FilterExpression, type Subscription } from './subscription.js';
 export { type MessageType, type ReceivedMessageView } from './received-message.js';
 export { type MessageHandler } from './message-processor.js';

@@ -73,7 +73,9 @@ export class MessageProcessor {
       return 'done';
     }
 
-    const outcome = await this.#handle(delivery);
+    const handled = this.#handle(delivery);
+    // A synchronous handler's outcome is used as it is: no promise and no extra turn per message.
+    const outcome = handled instanceof Promise ? await handled : handled;
     if (delivery.state !== 'held') return 'done'; // given up at shutdown while the handler ran
     if (outcome.ok) {
       this.counters.succeeded++;
@@ -99,23 +101,46 @@ export class MessageProcessor {
     return 'done';
   }
 
-  async #handle(delivery: Delivery): Promise<Outcome> {
+  #handle(delivery: Delivery): Outcome | Promise<Outcome> {
+    let result: unknown;
     try {
-      const result = await this.#options.handler(delivery.view);
-      const { outcome, unknown } = outcomeOf(result);
-      if (unknown) {
-        this.#throttled.warn(
-          'unknown',
-          `the handler answered ${describeValue(result)} for ${delivery.describe()}; only nothing, ` +
-            'ConsumeResult.SUCCESS, ConsumeResult.FAILURE or Reconsume.after(ms) are understood; treated as a failure',
-        );
-      }
-      return outcome;
+      result = this.#options.handler(delivery.view);
     } catch (err) {
-      this.#throttled.warn('threw', `the handler failed for ${delivery.describe()}: ${describeError(err)}`);
-      return FAILED_OUTCOME;
+      return this.#threw(delivery, err);
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (answer) => this.#outcomeOf(delivery, answer),
+        (err: unknown) => this.#threw(delivery, err),
+      );
+    }
+    return this.#outcomeOf(delivery, result);
   }
+
+  #outcomeOf(delivery: Delivery, result: unknown): Outcome {
+    const { outcome, unknown } = outcomeOf(result);
+    if (unknown) {
+      this.#throttled.warn(
+        'unknown',
+        `the handler answered ${describeValue(result)} for ${delivery.describe()}; only nothing, ` +
+          'ConsumeResult.SUCCESS, ConsumeResult.FAILURE or Reconsume.after(ms) are understood; treated as a failure',
+      );
+    }
+    return outcome;
+  }
+
+  #threw(delivery: Delivery, err: unknown): Outcome {
+    this.#throttled.warn('threw', `the handler failed for ${delivery.describe()}: ${describeError(err)}`);
+    return FAILED_OUTCOME;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function describeValue(value: unknown): string {
