@@ -9,7 +9,13 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: {
+      globals: { ...globals.node },
+      // With these two, consistent-type-imports leaves files with decorators alone: an import that
+      // only a decorated parameter's type uses must stay a value import, or swc emits `Object` as
+      // its design:paramtypes metadata and Nest's DI and ValidationPipe silently lose the class.
+      parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true },
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
