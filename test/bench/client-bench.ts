@@ -10,134 +10,33 @@
  * silent loggers. Prints a table and one `BENCH {...}` JSON line per result (ratio = ours / official,
  * above 1 = ours is better). Run from the build: `node dist/test/bench/client-bench.js`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CASE_RESULT_MARKER, type CaseInput, type CaseMode, type CaseResult } from './client/bench-case.js';
+import { nodeArgsOf, runMarkedChild } from './common/child-process.js';
+import { startBrokerProcess } from './common/broker-process.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const BODY_BYTES = 1024;
 const WINDOW = 256;
 /** A case that takes longer than this (a stuck client) is killed and reported as failed. */
 const CASE_TIMEOUT_MS = Number(process.env.BENCH_CASE_TIMEOUT_MS ?? Math.max(120_000, MESSAGES * 5));
-const BROKER_READY_TIMEOUT_MS = 30_000;
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** dist/test/bench → dist/apps/broker/src/main.js */
-const BROKER_MAIN = join(HERE, '..', '..', 'apps', 'broker', 'src', 'main.js');
 const CHILDREN = {
-  ours: join(HERE, 'client', 'ours-case.js'),
-  official: join(HERE, 'client', 'official-case.js'),
+  ours: './client/ours-case',
+  official: './client/official-case',
 };
 type ClientName = keyof typeof CHILDREN;
 
-/** A port nobody listens on right now (BROKER_PORT=0 would not tell us the one it got). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Waits for a child's exit, bounded; SIGKILLs it when the bound passes. */
-function exitOf(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-interface RunningBroker {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-/** Starts a fresh standalone broker in its own process and waits for its `ready` line. */
-async function startBroker(root: string): Promise<RunningBroker> {
-  const dataDir = mkdtempSync(join(root, 'broker-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [BROKER_MAIN], {
-    env: {
-      ...process.env,
-      BROKER_HOST: '127.0.0.1',
-      BROKER_PORT: String(port),
-      BROKER_DATA_DIR: dataDir,
-      BROKER_FLUSH: 'async',
-      BROKER_ADMIN_ENABLED: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: string): void => {
-    output = (output + chunk).slice(-4000);
-  };
-  child.stdout.setEncoding('utf8').on('data', collect);
-  child.stderr.setEncoding('utf8').on('data', collect);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`broker not ready within ${BROKER_READY_TIMEOUT_MS} ms:\n${output}`));
-    }, BROKER_READY_TIMEOUT_MS);
-    const onData = (): void => {
-      if (!output.includes('ready:')) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      resolve();
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited (${code}) before it was ready:\n${output}`));
-    });
-  });
-  return {
-    endpoint: `127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await exitOf(child, 15_000);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Runs one client case in its own process; rejects with its stderr when it fails or overruns. */
 function runClient(client: ClientName, input: CaseInput, home: string): Promise<CaseResult> {
-  const child = spawn(process.execPath, [CHILDREN[client], JSON.stringify(input)], {
+  return runMarkedChild<CaseResult>({
+    args: [...nodeArgsOf(import.meta.url, CHILDREN[client]), JSON.stringify(input)],
+    marker: CASE_RESULT_MARKER,
+    timeoutMs: CASE_TIMEOUT_MS,
+    label: `${client} ${input.mode}`,
     env: { ...process.env, HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, CASE_TIMEOUT_MS);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith(CASE_RESULT_MARKER));
-      if (code === 0 && line !== undefined) {
-        resolve(JSON.parse(line.slice(CASE_RESULT_MARKER.length)) as CaseResult);
-        return;
-      }
-      const why = timedOut ? `overran ${CASE_TIMEOUT_MS} ms` : `exited with ${code ?? signal}`;
-      reject(new Error(`${client} ${input.mode} ${why}\n${stderr}`));
-    });
   });
 }
 
@@ -148,7 +47,7 @@ async function runCase(
   mode: CaseMode,
   seq: number,
 ): Promise<CaseResult | Error> {
-  const broker = await startBroker(root);
+  const broker = await startBrokerProcess({ root, flush: 'async' });
   try {
     return await runClient(
       client,

@@ -9,15 +9,17 @@
  * median reported. Prints a table and one `BENCH {...}` JSON line per result.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The store alone, not the whole broker library: a child that loads gRPC, Nest and the core too
 // spends its first seconds compiling and collecting their code on the other core while it is timed.
 import { MessageStore, type FlushMode, type MessageToStore } from '@rocketnest/broker/store/index.js';
+import { CEILING_RECORD_SIZE, groupCommitCeiling, writeCeiling } from './common/ceilings.js';
+import { median } from './common/measure.js';
 
-const RECORD_SIZE = 1024;
+const RECORD_SIZE = CEILING_RECORD_SIZE;
 const APPENDERS = 64;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COUNT = Number(process.env.BENCH_COUNT ?? 200_000);
@@ -42,70 +44,12 @@ interface RunResult {
 
 // ------------------------------------------------------------------ child side
 
+function benchRoot(): string {
+  return process.env.BENCH_DIR ?? tmpdir();
+}
+
 function freshDir(): string {
-  return mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'rocketnest-bench-'));
-}
-
-/** A bare writeSync loop of 1 KiB records: what the disk path of Node allows with no work at all. */
-function ceilingWrite(count: number): number {
-  const dir = freshDir();
-  const fd = openSync(join(dir, 'log'), 'w');
-  const record = Buffer.alloc(RECORD_SIZE, 7);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) writeSync(fd, record, 0, RECORD_SIZE, i * RECORD_SIZE);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  closeSync(fd);
-  rmSync(dir, { recursive: true, force: true });
-  return count / seconds;
-}
-
-/**
- * 64 appenders, each writing a 1 KiB record with writeSync and waiting until an fdatasync covers
- * it; exactly one fdatasync in flight. The best any fsync-before-ack store can do here.
- */
-function ceilingGroup(count: number): Promise<number> {
-  const dir = freshDir();
-  const fd = openSync(join(dir, 'log'), 'w');
-  const record = Buffer.alloc(RECORD_SIZE, 7);
-  let written = 0;
-  let synced = 0;
-  let issued = 0;
-  let inFlight = false;
-  let waiters: Array<{ end: number; resolve: () => void }> = [];
-  const kick = (): void => {
-    if (inFlight || written <= synced) return;
-    inFlight = true;
-    const target = written;
-    fdatasync(fd, () => {
-      inFlight = false;
-      synced = target;
-      const ready = waiters.filter((w) => w.end <= synced);
-      waiters = waiters.filter((w) => w.end > synced);
-      for (const w of ready) w.resolve();
-      kick();
-    });
-  };
-  const appendOne = (): Promise<void> => {
-    writeSync(fd, record, 0, RECORD_SIZE, written);
-    written += RECORD_SIZE;
-    const end = written;
-    const p = new Promise<void>((resolve) => waiters.push({ end, resolve }));
-    kick();
-    return p;
-  };
-  const start = process.hrtime.bigint();
-  const appender = async (): Promise<void> => {
-    while (issued < count) {
-      issued++;
-      await appendOne();
-    }
-  };
-  return Promise.all(Array.from({ length: APPENDERS }, appender)).then(() => {
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-    return count / seconds;
-  });
+  return mkdtempSync(join(benchRoot(), 'rocketnest-bench-'));
 }
 
 async function storeRun(flushMode: FlushMode, count: number, sampleRss: boolean): Promise<RunResult> {
@@ -161,9 +105,9 @@ async function measure(mode: Mode): Promise<RunResult> {
   const rss = (): number => process.resourceUsage().maxRSS / 1024;
   switch (mode) {
     case 'ceiling-write':
-      return { msgs_s: ceilingWrite(COUNT), peak_rss_mb: rss() };
+      return { msgs_s: writeCeiling(benchRoot(), COUNT), peak_rss_mb: rss() };
     case 'ceiling-group':
-      return { msgs_s: await ceilingGroup(COUNT), peak_rss_mb: rss() };
+      return { msgs_s: await groupCommitCeiling(benchRoot(), COUNT, APPENDERS), peak_rss_mb: rss() };
     case 'store-async':
       return storeRun('async', COUNT, false);
     case 'store-sync':
@@ -189,11 +133,6 @@ function runChild(mode: Mode): RunResult {
   if (out.status !== 0 || !line)
     throw new Error(`bench child ${mode} failed (exit ${out.status}): ${out.stdout}`);
   return JSON.parse(line.slice('RESULT '.length)) as RunResult;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 interface Row {

@@ -6,15 +6,8 @@
  * write log files there whatever logger it is given).
  */
 import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketmq-client-nodejs';
-import {
-  benchBody,
-  caseResult,
-  nowMs,
-  runCase,
-  runWindowed,
-  waitUntil,
-  type CaseResult,
-} from './bench-case.js';
+import { nowMs, runWindowed, waitUntil } from '../common/measure.js';
+import { benchBody, caseResult, runCase, type CaseResult } from './bench-case.js';
 
 /** The official client logs every call at INFO: a no-op logger keeps that cost out (ours is silent too). */
 const quietLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}, close: () => {} };

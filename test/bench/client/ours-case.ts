@@ -3,15 +3,8 @@
  * application's configuration: batching on, Consumer defaults). Started by client-bench.ts.
  */
 import { Consumer, Producer, silentLogger } from '@rocketnest/rocketmq';
-import {
-  benchBody,
-  caseResult,
-  nowMs,
-  runCase,
-  runWindowed,
-  waitUntil,
-  type CaseResult,
-} from './bench-case.js';
+import { nowMs, runWindowed, waitUntil } from '../common/measure.js';
+import { benchBody, caseResult, runCase, type CaseResult } from './bench-case.js';
 
 runCase(async (input): Promise<CaseResult> => {
   const client = { endpoints: input.endpoint, logger: silentLogger };

@@ -1,0 +1,117 @@
+/**
+ * The D1 JetStream: a second `nats-server` of the bench's own, on its own port and temp data dir,
+ * with `jetstream { sync_interval: always }` (an fsync after every write; nats-server ≥ 2.10,
+ * nats-server PR #4483). The setting is verified, not assumed: the server must start with it and
+ * its monitoring endpoint (/varz) must report `sync_always: true`. A server too old for the option
+ * refuses the config ("unknown field"); the harness then skips the class with that reason.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitOf, freePort } from '../common/child-process.js';
+
+/** How long the server may take to accept connections and answer /varz. */
+const NATS_READY_TIMEOUT_MS = 20_000;
+const NATS_STOP_TIMEOUT_MS = 10_000;
+const NATS_POLL_MS = 100;
+const OUTPUT_TAIL_CHARS = 2000;
+/** Where Debian and the usual installs put the binary, after $PATH. */
+const EXTRA_BIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin'];
+
+export interface NatsSyncServer {
+  readonly servers: string;
+  readonly pid: number;
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+/** The nats-server binary: $NATS_SERVER_BIN, else the first on $PATH or in the usual dirs. */
+export function findNatsServer(): string | undefined {
+  const candidates = [
+    ...(process.env.NATS_SERVER_BIN ? [process.env.NATS_SERVER_BIN] : []),
+    ...[...(process.env.PATH ?? '').split(':').filter(Boolean), ...EXTRA_BIN_DIRS].map((d) =>
+      join(d, 'nats-server'),
+    ),
+  ];
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** `nats-server --version` → "2.9.10". */
+export function natsServerVersion(binary: string): string {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return /v?(\d+\.\d+\.\d+\S*)/.exec(`${out.stdout}${out.stderr}`)?.[1] ?? 'unknown';
+}
+
+async function varz(monitorPort: number): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${monitorPort}/varz`);
+  if (!response.ok) throw new Error(`/varz answered ${response.status}`);
+  return response.json();
+}
+
+function syncAlwaysOf(body: unknown): boolean {
+  const config = (body as { jetstream?: { config?: { sync_always?: unknown } } }).jetstream?.config;
+  return config?.sync_always === true;
+}
+
+/** Starts the server, or says why it cannot (no binary, refused config, setting not in effect). */
+export async function startNatsSyncServer(root: string): Promise<NatsSyncServer | { reason: string }> {
+  const binary = findNatsServer();
+  if (!binary) return { reason: 'no nats-server binary on $PATH (or set NATS_SERVER_BIN)' };
+  const version = natsServerVersion(binary);
+  const dir = mkdtempSync(join(root, 'nats-sync-'));
+  const port = await freePort();
+  const monitorPort = await freePort();
+  const configFile = join(dir, 'nats.conf');
+  writeFileSync(
+    configFile,
+    [
+      `listen: 127.0.0.1:${port}`,
+      `http: 127.0.0.1:${monitorPort}`,
+      `jetstream {`,
+      `  store_dir: ${JSON.stringify(join(dir, 'store'))}`,
+      `  sync_interval: always`,
+      `}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: string): void => {
+    output = (output + chunk).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout.setEncoding('utf8').on('data', collect);
+  child.stderr.setEncoding('utf8').on('data', collect);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await exitOf(child, NATS_STOP_TIMEOUT_MS);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Ready when /varz answers; a refused config makes the server exit at once instead.
+  let body: unknown;
+  const deadline = Date.now() + NATS_READY_TIMEOUT_MS;
+  while (!exited && body === undefined && Date.now() < deadline) {
+    body = await varz(monitorPort).catch(() => undefined);
+    if (body === undefined) await new Promise((resolve) => setTimeout(resolve, NATS_POLL_MS));
+  }
+  if (exited || body === undefined) {
+    await stop();
+    const why = output.trim().split('\n').slice(-3).join(' | ') || 'no output';
+    return { reason: `nats-server ${version} did not start with sync_interval: always (${why})` };
+  }
+  if (!syncAlwaysOf(body)) {
+    await stop();
+    return {
+      reason: `nats-server ${version} started, but /varz does not report jetstream sync_always: true`,
+    };
+  }
+  return { servers: `127.0.0.1:${port}`, pid: child.pid!, version, stop };
+}
