@@ -12,7 +12,12 @@
  * - The endpoint advertised in routes and assignments never changes for the life of the server
  *   (a change makes the official client open a second telemetry session, PROTOCOL.md §2).
  */
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { type BrokerCoreLogger } from '../core/broker-core-types.js';
 import { type BrokerCore } from '../core/broker-core.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -21,6 +26,7 @@ import { CallContext, type CallLike } from './call-context.js';
 import { ClientRegistry } from './client-registry.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { messagingServiceDefinition } from './proto.js';
+import { encodeReceiveFrame } from './proto-codec.js';
 import { receiveMessageHandler } from './receive-message.js';
 import { SendFlowControl } from './send-flow-control.js';
 import { telemetryHandler } from './telemetry.js';
@@ -98,7 +104,7 @@ export class GrpcMessagingServer {
       'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
     });
-    this.#server.addService(messagingServiceDefinition(), this.#implementation(this.#deps()));
+    this.#server.addService(servedDefinition(), this.#implementation(this.#deps()));
   }
 
   /**
@@ -214,4 +220,12 @@ export function parseEndpoint(text: string): { host: string; port: number } {
     );
   }
   return { host: m[1]!, port };
+}
+
+/** The service as this server runs it: ReceiveMessage frames encoded directly (proto-codec.ts). */
+function servedDefinition(): ServiceDefinition {
+  const definition = messagingServiceDefinition();
+  const receive = definition.ReceiveMessage;
+  if (!receive) throw new Error('ReceiveMessage is not in the MessagingService protos');
+  return { ...definition, ReceiveMessage: { ...receive, responseSerialize: encodeReceiveFrame } };
 }

@@ -20,7 +20,7 @@ import { type handleServerStreamingCall, type ServerWritableStream } from '@grpc
 import { type ReceivedMessage } from '../core/consume/types.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { type ReceiveMessageRequest, type ReceiveMessageResponse } from './proto-types.js';
-import { messagingServiceDefinition } from './proto.js';
+import { encodeReceiveFrame } from './proto-codec.js';
 import { deliveryFrames, notFoundFrames, type FrameSizer } from './receive-message-frames.js';
 import {
   DEADLINE_MARGIN_MS,
@@ -35,10 +35,8 @@ type ReceiveCall = ServerWritableStream<ReceiveMessageRequest, ReceiveMessageRes
 export function receiveMessageHandler(
   deps: HandlerDeps,
 ): handleServerStreamingCall<ReceiveMessageRequest, ReceiveMessageResponse> {
-  const method = messagingServiceDefinition().ReceiveMessage;
-  if (!method) throw new Error('ReceiveMessage is not in the MessagingService protos');
-  const serialize = method.responseSerialize as (frame: ReceiveMessageResponse) => Buffer;
-  const sizeOf: FrameSizer = (frame) => serialize(frame).length;
+  // The server writes frames with this same encoder (messaging-server.ts).
+  const sizeOf: FrameSizer = (frame) => encodeReceiveFrame(frame).length;
   return (call) => {
     void serveReceive(deps, call, sizeOf).catch((err: unknown) => {
       // serveReceive answers every failure itself; this is the last guard against a bug.

@@ -5,6 +5,7 @@
  */
 import { type MethodDefinition } from '@grpc/grpc-js';
 import { messagingServiceDefinition } from '@rocketnest/broker/grpc/proto.js';
+import { decodeReceiveFrame, encoderOf } from '@rocketnest/broker/grpc/proto-codec.js';
 import {
   type AckMessageRequest,
   type AckMessageResponse,
@@ -61,9 +62,33 @@ export type AnyMethodDefinition = MethodDefinition<unknown, unknown>;
 
 let definitions: Record<string, AnyMethodDefinition> | undefined;
 
+/**
+ * The calls made once per batch of messages encode their requests directly, and ReceiveMessage
+ * frames are decoded directly (`proto-codec.ts`): the loader's full object conversion costs more
+ * than the encoding of a 1 KiB message. Every other method keeps the loader's serializers.
+ */
+const HOT_REQUESTS = ['SendMessage', 'AckMessage', 'ReceiveMessage'] as const;
+
+function clientDefinitions(): Record<string, AnyMethodDefinition> {
+  const loaded = messagingServiceDefinition() as Record<string, AnyMethodDefinition>;
+  const result = { ...loaded };
+  for (const method of HOT_REQUESTS) {
+    const definition = loaded[method];
+    if (definition) {
+      result[method] = {
+        ...definition,
+        requestSerialize: encoderOf(`${method}Request`) as (value: unknown) => Buffer,
+      };
+    }
+  }
+  const receive = result.ReceiveMessage;
+  if (receive) result.ReceiveMessage = { ...receive, responseDeserialize: decodeReceiveFrame };
+  return result;
+}
+
 /** The grpc-js definition (path, serializers) of a method of the service. */
 export function methodDefinition(method: UnaryMethod | StreamMethod): AnyMethodDefinition {
-  definitions ??= messagingServiceDefinition() as Record<string, AnyMethodDefinition>;
+  definitions ??= clientDefinitions();
   const definition = definitions[method];
   if (!definition) throw new Error(`MessagingService has no method ${method}`);
   return definition;
