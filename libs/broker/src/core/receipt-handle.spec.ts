@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { StatusCode } from '../status-code.js';
 import { InvalidReceiptHandleError } from './errors.js';
 import {
+  ISSUED_MEMO_ENTRIES,
   RECEIPT_HANDLE_MAC_BYTES,
   RECEIPT_HANDLE_MAX_CHARS,
   ReceiptHandleCodec,
@@ -184,6 +185,24 @@ describe('ReceiptHandleCodec', () => {
     const b = codec.encode({ ...sample, leaseId: 43 });
     const c = codec.encode({ ...sample, deliveryAttempt: 2 });
     expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('answers an issued handle from memory with exactly what a full decode gives, once', () => {
+    const issuer = new ReceiptHandleCodec(SECRET, 5);
+    const verifier = new ReceiptHandleCodec(SECRET, 5); // never issued it: decodes in full
+    const text = issuer.encode(sample);
+    expect(issuer.decode(text)).toEqual(verifier.decode(text));
+    // A second presentation is decoded and checked in full, with the same answer.
+    expect(issuer.decode(text)).toEqual(sample);
+    const tampered = `${text.slice(0, 10)}${text[10] === 'A' ? 'B' : 'A'}${text.slice(11)}`;
+    expectInvalid(() => issuer.decode(tampered));
+  });
+
+  it('keeps at most ISSUED_MEMO_ENTRIES issued handles; older ones still decode in full', () => {
+    const codec = new ReceiptHandleCodec(SECRET);
+    const first = codec.encode(sample);
+    for (let i = 1; i <= ISSUED_MEMO_ENTRIES; i++) codec.encode({ ...sample, leaseId: 100 + i });
+    expect(codec.decode(first)).toEqual(sample);
   });
 
   it('hashes groups to stable 32-bit values', () => {
