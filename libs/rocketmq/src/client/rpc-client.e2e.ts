@@ -10,12 +10,15 @@ import {
   ClientClosedError,
   NotFoundError,
   RequestAbortedError,
+  RequestTimeoutError,
   StartupTimeoutError,
   UnauthorizedError,
 } from './errors.js';
 import { silentLogger } from './logger.js';
 import { RpcClient } from './rpc-client.js';
+import { sendMessages } from './consumer/testing/consumer-testing.js';
 import { startBroker, type BrokerFixture } from './testing/broker-fixture.js';
+import { callCounter } from './testing/call-counter.js';
 import { startFakeMessagingServer } from './testing/fake-messaging-server.js';
 import { startSilentServer, unusedPort } from './testing/silent-server.js';
 
@@ -115,6 +118,47 @@ describe('RpcClient against the built-in broker', () => {
     expect(result.messages).toEqual([]);
   });
 
+  it('receives the same messages with and without client interceptors, and the interceptors see the receive', async () => {
+    const topic = 'rpc-intercepted';
+    fx.broker.core.createTopic(topic, { queueCount: 1 });
+    await sendMessages(fx.broker, topic, [
+      { body: 'one', tag: 'a', keys: ['k1'], properties: { p: '1' } },
+      { body: 'two', tag: 'b' },
+      { body: 'three' },
+    ]);
+    const counter = callCounter();
+    const direct = await connect({ topics: [topic] });
+    const intercepted = await connect({ topics: [topic], interceptors: [counter.interceptor] });
+    const receiveAll = async (client: RpcClient, group: string) => {
+      const result = await client.receive(
+        {
+          group: client.resource(group),
+          message_queue: client.peekRoute(topic)!.queues[0]!.proto,
+          filter_expression: { type: FilterType.TAG, expression: '*' },
+          batch_size: 16,
+          invisible_duration: { seconds: 15, nanos: 0 },
+          auto_renew: false,
+          long_polling_timeout: { seconds: 1, nanos: 0 },
+        },
+        { timeoutMs: 5_000 },
+      );
+      expect(result.status.code).toBe(StatusCode.OK);
+      return result.messages.map((m) => ({
+        body: Buffer.from(m.body ?? []).toString(),
+        tag: m.system_properties?.tag ?? undefined,
+        keys: [...(m.system_properties?.keys ?? [])],
+        properties: { ...m.user_properties },
+        offset: m.system_properties?.queue_offset,
+      }));
+    };
+    const viaDirect = await receiveAll(direct, 'rpc-direct-group');
+    const viaInterceptor = await receiveAll(intercepted, 'rpc-intercepted-group');
+    expect(viaDirect.map((m) => m.body)).toEqual(['one', 'two', 'three']);
+    expect(viaDirect[0]).toEqual({ body: 'one', tag: 'a', keys: ['k1'], properties: { p: '1' }, offset: 0 });
+    expect(viaInterceptor).toEqual(viaDirect);
+    expect(counter.count('ReceiveMessage')).toBe(1);
+  });
+
   it('aborts a long poll at once when its signal fires', async () => {
     const client = await connect({ topics: ['rpc-abort'] });
     const route = client.peekRoute('rpc-abort')!;
@@ -163,6 +207,37 @@ describe('RpcClient against the built-in broker', () => {
     await expect(client.unary('Heartbeat', { client_type: ClientType.PRODUCER })).rejects.toBeInstanceOf(
       ClientClosedError,
     );
+  });
+});
+
+describe('RpcClient against a server whose ReceiveMessage never answers', () => {
+  it('ends the receive at its deadline with a typed RequestTimeoutError', async () => {
+    const server = await startFakeMessagingServer(); // ReceiveMessage is not scripted: silence
+    const client = await RpcClient.connect({
+      endpoints: server.endpoint,
+      logger: silentLogger,
+      topics: ['t'],
+    });
+    try {
+      const started = Date.now();
+      const pending = client.receive(
+        {
+          group: client.resource('g'),
+          message_queue: client.peekRoute('t')!.queues[0]!.proto,
+          filter_expression: { type: FilterType.TAG, expression: '*' },
+          batch_size: 16,
+          invisible_duration: { seconds: 15, nanos: 0 },
+          auto_renew: false,
+          long_polling_timeout: { seconds: 20, nanos: 0 },
+        },
+        { timeoutMs: 300 },
+      );
+      await expect(pending).rejects.toBeInstanceOf(RequestTimeoutError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 });
 

@@ -14,7 +14,7 @@
  * `close()` ends the telemetry sessions, cancels what is still under way and closes every channel,
  * timer and stream, so that a process with nothing else to do exits.
  */
-import { type Client, type ClientDuplexStream } from '@grpc/grpc-js';
+import { type Client, type ClientDuplexStream, type MethodDefinition } from '@grpc/grpc-js';
 import {
   type Message,
   type ReceiveMessageRequest,
@@ -44,6 +44,7 @@ import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } 
 import { RouteCache } from './route-cache.js';
 import { protoEndpointsOf, routeOf, type TopicRoute } from './route.js';
 import { methodDefinition, type UnaryMethod, type UnaryRequest, type UnaryResponse } from './rpc-methods.js';
+import { openServerStream, type ServerStream } from './server-stream.js';
 import { TelemetrySession, type TelemetrySessionOptions } from './telemetry-session.js';
 
 export interface ConnectOptions extends ClientOptions {
@@ -297,14 +298,6 @@ export class RpcClient {
     const definition = methodDefinition('ReceiveMessage');
     const { metadata, requestId } = callMetadata(this.#metadata);
     return new Promise<ReceiveResult>((resolve, reject) => {
-      const call = channel.makeServerStreamRequest(
-        definition.path,
-        definition.requestSerialize,
-        definition.responseDeserialize as (buffer: Buffer) => ReceiveMessageResponse,
-        request,
-        metadata,
-        { deadline: Date.now() + options.timeoutMs },
-      );
       let status: Status | undefined;
       let deliveryTimestamp: number | undefined;
       const messages: Message[] = [];
@@ -346,19 +339,33 @@ export class RpcClient {
         }
         reject(errorOfStatus(code, status.message, { requestId }));
       };
-      call.on('data', (frame: ReceiveMessageResponse) => {
-        if (frame.status) status = frame.status;
-        if (frame.message) messages.push(frame.message);
-        if (frame.delivery_timestamp) deliveryTimestamp = millisOfTimestamp(frame.delivery_timestamp);
-      });
-      call.on('error', (err) => finish(err));
-      call.on('end', () => finish(undefined));
-      const cancel = (): void => call.cancel();
+      // Declared before the call opens: a call can end before openServerStream returns.
+      const opened: { stream?: ServerStream } = {};
+      const cancel = (): void => opened.stream?.cancel();
       const onAbort = (): void => {
         aborted = true;
-        call.cancel();
+        opened.stream?.cancel();
         finish(undefined);
       };
+      opened.stream = openServerStream(
+        {
+          client: channel,
+          definition: definition as MethodDefinition<ReceiveMessageRequest, ReceiveMessageResponse>,
+          request,
+          metadata,
+          deadline: Date.now() + options.timeoutMs,
+          intercepted: this.options.interceptors.length > 0,
+        },
+        {
+          onFrame: (frame) => {
+            if (frame.status) status = frame.status;
+            if (frame.message) messages.push(frame.message);
+            if (frame.delivery_timestamp) deliveryTimestamp = millisOfTimestamp(frame.delivery_timestamp);
+          },
+          onEnd: (err) => finish(err),
+        },
+      );
+      if (settled) return;
       this.#cancels.add(cancel);
       signal?.addEventListener('abort', onAbort, { once: true });
     });

@@ -1,4 +1,3 @@
-import { InterceptingCall, type Interceptor, type InterceptorOptions } from '@grpc/grpc-js';
 import { MESSAGE_GROUP_PROPERTY } from '@rocketnest/broker/core/consume/names.js';
 import { type ReceivedMessage } from '@rocketnest/broker/core/consume/types.js';
 import { StatusCode } from '@rocketnest/broker/status-code.js';
@@ -16,22 +15,12 @@ import {
   type BrokerFixture,
 } from '../testing/broker-fixture.js';
 import { silentLogger } from '../logger.js';
+import { callCounter } from '../testing/call-counter.js';
 import { unusedPort } from '../testing/silent-server.js';
 import { decodeMessageId } from './message-id.js';
 import { Producer } from './producer.js';
 import { type ProducerOptions } from './producer-options.js';
 import { type SendReceipt } from './producer-types.js';
-
-/** Counts calls per method path (as the channel makes them). */
-function callCounter(): { interceptor: Interceptor; count: (method: string) => number } {
-  const counts = new Map<string, number>();
-  const interceptor: Interceptor = (options: InterceptorOptions, nextCall) => {
-    const method = options.method_definition.path.split('/').pop()!;
-    counts.set(method, (counts.get(method) ?? 0) + 1);
-    return new InterceptingCall(nextCall(options));
-  };
-  return { interceptor, count: (method) => counts.get(method) ?? 0 };
-}
 
 let groupSeq = 0;
 const nextGroup = () => `it-group-${++groupSeq}`;
