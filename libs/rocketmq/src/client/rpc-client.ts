@@ -77,6 +77,10 @@ export interface ReceiveCallOptions {
 export interface ReceiveResult {
   /** OK, or MESSAGE_NOT_FOUND (then `messages` is empty). */
   readonly status: Status;
+  /**
+   * As decoded (protobufjs message objects, `proto-codec.ts`): read their fields, whose values are
+   * those of `Message` (int64 as numbers, enums as numbers); `JSON.stringify` shows enum names.
+   */
   readonly messages: Message[];
   /** Epoch ms of the `delivery_timestamp` frame, when the server sent one. */
   readonly deliveryTimestamp?: number;
