@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import { decodeReceiveFrame, encodeReceiveFrame, encoderOf } from './proto-codec.js';
+import { decodeReceiveFrame, decoderOf, encodeReceiveFrame, encoderOf } from './proto-codec.js';
 import {
   DigestType,
   Encoding,
   ProtoMessageType,
   type AckMessageRequest,
+  type AckMessageResponse,
   type ReceiveMessageResponse,
   type SendMessageRequest,
 } from './proto-types.js';
@@ -158,6 +159,30 @@ describe('proto-codec', () => {
     expect(encoderOf<AckMessageRequest>('AckMessageRequest')(ack)).toEqual(
       loaderSerialize<AckMessageRequest>('AckMessage', 'request')(ack),
     );
+  });
+
+  it('decodes an AckMessage answer to the statuses the proto loader gives', () => {
+    const response: AckMessageResponse = {
+      status: { code: 30000, message: 'multiple results' },
+      entries: [
+        { message_id: 'a', receipt_handle: 'h1', status: { code: 20000, message: 'OK' } },
+        { message_id: 'b', receipt_handle: 'h2', status: { code: 40012, message: 'invalid receipt handle' } },
+        { message_id: 'c', receipt_handle: 'h3' },
+      ],
+    };
+    const bytes = loaderSerialize<AckMessageResponse>('AckMessage', 'response')(response);
+    const lean = decoderOf<AckMessageResponse>('AckMessageResponse')(bytes);
+    const loader = (service.AckMessage!.responseDeserialize as (b: Buffer) => AckMessageResponse)(bytes);
+    const view = (r: AckMessageResponse) => ({
+      status: r.status ? { code: r.status.code, message: r.status.message } : null,
+      entries: (r.entries ?? []).map((e) => ({
+        id: e.message_id,
+        handle: e.receipt_handle,
+        status: e.status ? { code: e.status.code, message: e.status.message } : null,
+      })),
+    });
+    expect(view(lean)).toEqual(view(loader));
+    expect(view(lean).entries[2]!.status).toBeNull();
   });
 
   it('refuses bytes that are not a frame', () => {

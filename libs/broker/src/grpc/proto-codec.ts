@@ -9,6 +9,7 @@
  *   for int64 and enums, Buffers for bytes) without the copy. The bytes are the same: the
  *   loader's serializer ends in the same `Type.encode`. Only for objects our own code builds;
  *   a value of the wrong JS type would not be coerced as `fromObject` would.
+ * - `decoderOf` decodes a response without int64 fields to protobufjs's message objects.
  * - `decodeReceiveFrame` decodes a ReceiveMessage answer frame to protobufjs's message objects
  *   (defaults on their prototypes, absent messages null, as the loader's `defaults: true` gives
  *   them) and turns the int64 fields a delivery has into numbers (PROTO_LOADER_OPTIONS: `longs:
@@ -43,6 +44,16 @@ function typeOf(name: string): protobuf.Type {
 export function encoderOf<T extends object>(name: string): (value: T) => Buffer {
   const type = typeOf(name);
   return (value) => type.encode(value).finish() as Buffer;
+}
+
+/**
+ * A decoder of `apache.rocketmq.v2.<name>` to protobufjs's message objects, for a response read
+ * once per message (an ack's entries) whose fields are strings, enums and messages only: no
+ * int64 to convert. Absent messages read as null, as the loader's `defaults: true` gives them.
+ */
+export function decoderOf<T>(name: string): (bytes: Uint8Array) => T {
+  const type = typeOf(name);
+  return (bytes) => type.decode(bytes) as unknown as T;
 }
 
 let receiveFrameEncoder: ((frame: ReceiveMessageResponse) => Buffer) | undefined;

@@ -5,7 +5,7 @@
  */
 import { type MethodDefinition } from '@grpc/grpc-js';
 import { messagingServiceDefinition } from '@rocketnest/broker/grpc/proto.js';
-import { decodeReceiveFrame, encoderOf } from '@rocketnest/broker/grpc/proto-codec.js';
+import { decodeReceiveFrame, decoderOf, encoderOf } from '@rocketnest/broker/grpc/proto-codec.js';
 import {
   type AckMessageRequest,
   type AckMessageResponse,
@@ -64,8 +64,9 @@ let definitions: Record<string, AnyMethodDefinition> | undefined;
 
 /**
  * The calls made once per batch of messages encode their requests directly, and ReceiveMessage
- * frames are decoded directly (`proto-codec.ts`): the loader's full object conversion costs more
- * than the encoding of a 1 KiB message. Every other method keeps the loader's serializers.
+ * frames and AckMessage answers (an entry per message) are decoded directly (`proto-codec.ts`):
+ * the loader's full object conversion costs more than the encoding of a 1 KiB message. Every
+ * other method keeps the loader's serializers.
  */
 const HOT_REQUESTS = ['SendMessage', 'AckMessage', 'ReceiveMessage'] as const;
 
@@ -83,6 +84,13 @@ function clientDefinitions(): Record<string, AnyMethodDefinition> {
   }
   const receive = result.ReceiveMessage;
   if (receive) result.ReceiveMessage = { ...receive, responseDeserialize: decodeReceiveFrame };
+  const ack = result.AckMessage;
+  if (ack) {
+    result.AckMessage = {
+      ...ack,
+      responseDeserialize: decoderOf<AckMessageResponse>('AckMessageResponse') as (bytes: Buffer) => unknown,
+    };
+  }
   return result;
 }
 
