@@ -182,9 +182,12 @@ test('backpressure: never more than maxInFlight held nor maxConcurrency running,
     },
     t,
   );
+  // The broker also counts messages whose handler finished and whose ack is still on its way (their
+  // slots are free already); those are at most the handled ones whose AckMessage has not answered.
   let maxHeldOnBroker = 0;
   await waitFor(() => {
-    maxHeldOnBroker = Math.max(maxHeldOnBroker, tb.broker.core.inFlightCount(group, topic));
+    const ackNotAnswered = done.size - t.ackEntriesAnswered;
+    maxHeldOnBroker = Math.max(maxHeldOnBroker, tb.broker.core.inFlightCount(group, topic) - ackNotAnswered);
     return done.size === 60;
   }, 'all 60 handled');
   const stats = consumer.stats();
@@ -192,8 +195,7 @@ test('backpressure: never more than maxInFlight held nor maxConcurrency running,
   expect(stats.maxRunningSeen).toBe(3);
   expect(stats.maxInFlightSeen).toBeLessThanOrEqual(8);
   expect(stats.maxInFlightSeen).toBeGreaterThan(3); // it did buffer ahead of the handlers
-  // The broker's count also holds acks on their way (their slots are free already).
-  expect(maxHeldOnBroker).toBeLessThanOrEqual(8 + 3);
+  expect(maxHeldOnBroker).toBeLessThanOrEqual(8);
   const batchSizes = (t.requests.get('ReceiveMessage') as { batch_size: number }[]).map((r) => r.batch_size);
   expect(Math.max(...batchSizes)).toBeLessThanOrEqual(8);
   expect(Math.min(...batchSizes)).toBeGreaterThanOrEqual(1);

@@ -28,6 +28,8 @@ import { type CheckedSubscription } from '../subscription.js';
 export class RecordingTransport implements ConsumerTransport {
   /** Requests made per RPC name, in order. */
   readonly requests = new Map<string, unknown[]>();
+  /** Ack entries whose AckMessage call has answered (the broker has processed them). */
+  ackEntriesAnswered = 0;
   readonly #inner: ConsumerTransport;
   readonly #client: RpcClient;
 
@@ -77,7 +79,10 @@ export class RecordingTransport implements ConsumerTransport {
 
   ackMessages(request: AckMessageRequest, endpoints?: Endpoints | null): Promise<AckMessageResponse> {
     this.#record('AckMessage', request);
-    return this.#inner.ackMessages(request, endpoints);
+    return this.#inner.ackMessages(request, endpoints).then((response) => {
+      this.ackEntriesAnswered += request.entries?.length ?? 0;
+      return response;
+    });
   }
 
   changeInvisibleDuration(
