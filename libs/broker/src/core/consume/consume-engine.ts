@@ -212,12 +212,18 @@ export class ConsumeEngine {
     this.#unsubscribe = this.#store.onDispatch((requests) => {
       // The store's hot path: nothing to do unless someone is parked.
       if (this.#polls.size === 0) return;
+      // n messages of a topic wake n waiters per group (long-poll.ts), counted per run of a topic.
       let last: string | undefined;
+      let run = 0;
       for (const r of requests) {
-        if (r.topic === last) continue;
-        last = r.topic;
-        if (this.#polls.has(r.topic)) this.#polls.notify(r.topic);
+        if (r.topic !== last) {
+          if (last !== undefined && this.#polls.has(last)) this.#polls.notify(last, run);
+          last = r.topic;
+          run = 0;
+        }
+        run++;
       }
+      if (last !== undefined && this.#polls.has(last)) this.#polls.notify(last, run);
     });
   }
 
@@ -315,7 +321,7 @@ export class ConsumeEngine {
   ): Promise<WakeReason> {
     if (this.#closed) return Promise.resolve('closed');
     const retry = retryTopicOf(group, topic);
-    return this.#polls.wait(topic === retry ? [topic] : [topic, retry], timeoutMs, signal);
+    return this.#polls.wait(topic === retry ? [topic] : [topic, retry], timeoutMs, signal, group);
   }
 
   #queuesOf(pass: Pass): QueueState[] {

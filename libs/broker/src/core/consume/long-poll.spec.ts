@@ -24,6 +24,35 @@ describe('LongPollRegistry', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('with a count, wakes that many of the oldest waiters of each group, and leaves the rest parked', async () => {
+    const clock = new ManualClock();
+    const polls = new LongPollRegistry(clock);
+    const outcome = new Map<string, string>();
+    const park = (name: string, group: string, topics = ['T']) =>
+      void polls.wait(topics, 1_000, undefined, group).then((reason) => outcome.set(name, reason));
+    park('g1-first', 'g1');
+    park('g1-second', 'g1');
+    park('g1-third', 'g1', ['T', '%RETRY%g1']);
+    park('g2-first', 'g2');
+    park('g2-second', 'g2');
+    polls.notify('T', 1);
+    await Promise.resolve();
+    expect([...outcome.keys()].sort()).toEqual(['g1-first', 'g2-first']);
+    polls.notify('T', 2);
+    await Promise.resolve();
+    expect([...outcome.keys()].sort()).toEqual([
+      'g1-first',
+      'g1-second',
+      'g1-third',
+      'g2-first',
+      'g2-second',
+    ]);
+    // g1-third also waited on its retry topic: woken once, gone from both.
+    expect(polls.has('%RETRY%g1')).toBe(false);
+    expect(polls.size).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
   it('resolves at once for a zero timeout or an aborted signal, and on closeAll', async () => {
     const clock = new ManualClock();
     const polls = new LongPollRegistry(clock);

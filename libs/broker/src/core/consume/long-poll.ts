@@ -4,12 +4,21 @@
  * released), when its timeout passes on the injected clock, when its signal aborts, or on close.
  * A wake-up is a hint, not a promise: the caller receives again and may find nothing (another
  * consumer was faster, a filter rejected the message) and then waits again.
+ *
+ * `notify(topic, count)` wakes at most `count` waiters of each consumer group (the oldest first),
+ * as Apache's pop long polling wakes one parked request per group for an arriving message: a
+ * dispatch of n messages wakes n waiters per group, not every receive loop of every consumer.
+ * Waking all of them made each message cost one receive attempt per parked loop (32 loops of one
+ * consumer: 32 attempts, 31 of them empty), which at 1k msg/s kept the broker busy enough to add
+ * tens of milliseconds of latency. Without a count, everyone wakes (rare events: a lease handed
+ * back, a backoff ending, a message group released).
  */
 import { type Clock, type TimerHandle } from '../clock.js';
 
 export type WakeReason = 'notified' | 'timeout' | 'aborted' | 'closed';
 
 interface Waiter {
+  readonly group: string;
   readonly topics: readonly string[];
   readonly resolve: (reason: WakeReason) => void;
   timer: TimerHandle | undefined;
@@ -18,7 +27,8 @@ interface Waiter {
 }
 
 export class LongPollRegistry {
-  readonly #byTopic = new Map<string, Set<Waiter>>();
+  /** topic → group → its waiters, oldest first. */
+  readonly #byTopic = new Map<string, Map<string, Set<Waiter>>>();
   #count = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -33,12 +43,15 @@ export class LongPollRegistry {
     return this.#byTopic.has(topic);
   }
 
-  /** Resolves on the first wake-up for any of `topics`; at once if `timeoutMs` ≤ 0 or aborted. */
-  wait(topics: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<WakeReason> {
+  /**
+   * Resolves on the first wake-up for any of `topics`; at once if `timeoutMs` ≤ 0 or aborted.
+   * `group`: the consumer group the waiter receives for (see `notify`).
+   */
+  wait(topics: readonly string[], timeoutMs: number, signal?: AbortSignal, group = ''): Promise<WakeReason> {
     return new Promise<WakeReason>((resolve) => {
       if (signal?.aborted) return resolve('aborted');
       if (!(timeoutMs > 0)) return resolve('timeout');
-      const waiter: Waiter = { topics, resolve, timer: undefined, signal, onAbort: undefined };
+      const waiter: Waiter = { group, topics, resolve, timer: undefined, signal, onAbort: undefined };
       waiter.timer = this.clock.setTimeout(() => {
         waiter.timer = undefined;
         this.#settle(waiter, 'timeout');
@@ -48,34 +61,46 @@ export class LongPollRegistry {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       for (const topic of topics) {
-        let set = this.#byTopic.get(topic);
-        if (!set) this.#byTopic.set(topic, (set = new Set()));
+        let groups = this.#byTopic.get(topic);
+        if (!groups) this.#byTopic.set(topic, (groups = new Map()));
+        let set = groups.get(group);
+        if (!set) groups.set(group, (set = new Set()));
         set.add(waiter);
       }
       this.#count++;
     });
   }
 
-  /** Wakes everyone waiting on `topic`. */
-  notify(topic: string): void {
-    const set = this.#byTopic.get(topic);
-    if (!set) return;
-    for (const waiter of [...set]) this.#settle(waiter, 'notified');
+  /** Wakes the `count` oldest waiters of each group waiting on `topic` (default: all of them). */
+  notify(topic: string, count = Infinity): void {
+    const groups = this.#byTopic.get(topic);
+    if (!groups) return;
+    for (const set of [...groups.values()]) {
+      let woken = 0;
+      for (const waiter of [...set]) {
+        if (woken++ >= count) break;
+        this.#settle(waiter, 'notified');
+      }
+    }
   }
 
   /** Wakes everyone (engine shutdown). */
   closeAll(): void {
-    for (const set of [...this.#byTopic.values()])
-      for (const waiter of [...set]) this.#settle(waiter, 'closed');
+    for (const groups of [...this.#byTopic.values()])
+      for (const set of [...groups.values()]) for (const waiter of [...set]) this.#settle(waiter, 'closed');
   }
 
   #settle(waiter: Waiter, reason: WakeReason): void {
     let parked = false;
     for (const topic of waiter.topics) {
-      const set = this.#byTopic.get(topic);
+      const groups = this.#byTopic.get(topic);
+      const set = groups?.get(waiter.group);
       if (set?.delete(waiter)) {
         parked = true;
-        if (set.size === 0) this.#byTopic.delete(topic);
+        if (set.size === 0) {
+          groups!.delete(waiter.group);
+          if (groups!.size === 0) this.#byTopic.delete(topic);
+        }
       }
     }
     if (!parked) return;
