@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerCredentials, credentials as grpcCredentials } from '@grpc/grpc-js';
-import { ClientType, FilterType } from '@rocketnest/broker/grpc/proto-types.js';
+import { durationOf } from '@rocketnest/broker/grpc/proto-time.js';
+import {
+  ClientType,
+  FilterType,
+  type MessageQueue,
+  type ReceiveMessageRequest,
+} from '@rocketnest/broker/grpc/proto-types.js';
 import { StatusCode } from '@rocketnest/broker/status-code.js';
 import {
   BadRequestError,
@@ -21,6 +27,24 @@ import { startBroker, type BrokerFixture } from './testing/broker-fixture.js';
 import { callCounter } from './testing/call-counter.js';
 import { startFakeMessagingServer } from './testing/fake-messaging-server.js';
 import { startSilentServer, unusedPort } from './testing/silent-server.js';
+
+/** A ReceiveMessage request of `group` on `queue`: every tag, a 15 s lease, no auto-renew. */
+function receiveRequest(
+  client: RpcClient,
+  group: string,
+  queue: MessageQueue | null | undefined,
+  { batch, pollMs }: { batch: number; pollMs: number },
+): ReceiveMessageRequest {
+  return {
+    group: client.resource(group),
+    message_queue: queue ?? null,
+    filter_expression: { type: FilterType.TAG, expression: '*' },
+    batch_size: batch,
+    invisible_duration: { seconds: 15, nanos: 0 },
+    auto_renew: false,
+    long_polling_timeout: durationOf(pollMs),
+  };
+}
 
 describe('RpcClient against the built-in broker', () => {
   let fx: BrokerFixture;
@@ -103,15 +127,7 @@ describe('RpcClient against the built-in broker', () => {
     const client = await connect({ topics: ['rpc-empty'] });
     const route = client.peekRoute('rpc-empty')!;
     const result = await client.receive(
-      {
-        group: client.resource('rpc-empty-group'),
-        message_queue: route.queues[0]!.proto,
-        filter_expression: { type: FilterType.TAG, expression: '*' },
-        batch_size: 16,
-        invisible_duration: { seconds: 15, nanos: 0 },
-        auto_renew: false,
-        long_polling_timeout: { seconds: 0, nanos: 200_000_000 },
-      },
+      receiveRequest(client, 'rpc-empty-group', route.queues[0]!.proto, { batch: 16, pollMs: 200 }),
       { timeoutMs: 3_000 },
     );
     expect(result.status.code).toBe(StatusCode.MESSAGE_NOT_FOUND);
@@ -131,15 +147,10 @@ describe('RpcClient against the built-in broker', () => {
     const intercepted = await connect({ topics: [topic], interceptors: [counter.interceptor] });
     const receiveAll = async (client: RpcClient, group: string) => {
       const result = await client.receive(
-        {
-          group: client.resource(group),
-          message_queue: client.peekRoute(topic)!.queues[0]!.proto,
-          filter_expression: { type: FilterType.TAG, expression: '*' },
-          batch_size: 16,
-          invisible_duration: { seconds: 15, nanos: 0 },
-          auto_renew: false,
-          long_polling_timeout: { seconds: 1, nanos: 0 },
-        },
+        receiveRequest(client, group, client.peekRoute(topic)!.queues[0]!.proto, {
+          batch: 16,
+          pollMs: 1_000,
+        }),
         { timeoutMs: 5_000 },
       );
       expect(result.status.code).toBe(StatusCode.OK);
@@ -165,15 +176,7 @@ describe('RpcClient against the built-in broker', () => {
     const controller = new AbortController();
     const started = Date.now();
     const pending = client.receive(
-      {
-        group: client.resource('rpc-abort-group'),
-        message_queue: route.queues[0]!.proto,
-        filter_expression: { type: FilterType.TAG, expression: '*' },
-        batch_size: 16,
-        invisible_duration: { seconds: 15, nanos: 0 },
-        auto_renew: false,
-        long_polling_timeout: { seconds: 20, nanos: 0 },
-      },
+      receiveRequest(client, 'rpc-abort-group', route.queues[0]!.proto, { batch: 16, pollMs: 20_000 }),
       { timeoutMs: 25_000, signal: controller.signal },
     );
     setTimeout(() => controller.abort(), 100);
@@ -189,15 +192,7 @@ describe('RpcClient against the built-in broker', () => {
     });
     const route = client.peekRoute('rpc-close')!;
     const pending = client.receive(
-      {
-        group: client.resource('rpc-close-group'),
-        message_queue: route.queues[0]!.proto,
-        filter_expression: { type: FilterType.TAG, expression: '*' },
-        batch_size: 1,
-        invisible_duration: { seconds: 15, nanos: 0 },
-        auto_renew: false,
-        long_polling_timeout: { seconds: 20, nanos: 0 },
-      },
+      receiveRequest(client, 'rpc-close-group', route.queues[0]!.proto, { batch: 1, pollMs: 20_000 }),
       { timeoutMs: 25_000 },
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -221,15 +216,7 @@ describe('RpcClient against a server whose ReceiveMessage never answers', () => 
     try {
       const started = Date.now();
       const pending = client.receive(
-        {
-          group: client.resource('g'),
-          message_queue: client.peekRoute('t')!.queues[0]!.proto,
-          filter_expression: { type: FilterType.TAG, expression: '*' },
-          batch_size: 16,
-          invisible_duration: { seconds: 15, nanos: 0 },
-          auto_renew: false,
-          long_polling_timeout: { seconds: 20, nanos: 0 },
-        },
+        receiveRequest(client, 'g', client.peekRoute('t')!.queues[0]!.proto, { batch: 16, pollMs: 20_000 }),
         { timeoutMs: 300 },
       );
       await expect(pending).rejects.toBeInstanceOf(RequestTimeoutError);
