@@ -92,6 +92,25 @@ describe('BrokerCore: send, receive, ack', () => {
     await expect(empty).resolves.toEqual([]);
   });
 
+  it('long-polls: a message reaches a parked receive of every group at once; the other receives keep waiting', async () => {
+    const park = (group: string) =>
+      h.core.receiveOrWait({ group, topic: 'wake', invisibleMs: 30 * SECOND }, 20 * SECOND);
+    const settled: string[] = [];
+    const parked = [
+      ...Array.from({ length: 4 }, (_, i) => park('gw').then((got) => settled.push(`gw${i}:${got.length}`))),
+      park('gx').then((got) => settled.push(`gx:${got.length}`)),
+    ];
+    await settle();
+    await h.send('wake');
+    await settle();
+    // Before any poll ends: the oldest receive of each group took it (long-poll.spec.ts proves that
+    // only as many wake as messages arrived).
+    expect(settled.sort()).toEqual(['gw0:1', 'gx:1']);
+    await h.advance(20 * SECOND);
+    await Promise.all(parked);
+    expect(settled.sort()).toEqual(['gw0:1', 'gw1:0', 'gw2:0', 'gw3:0', 'gx:1']);
+  });
+
   it('hides broker-internal topics from listings and exports the core from the package barrel', async () => {
     await h.send('visible', { deliveryTimestamp: T0 + MINUTE });
     await h.send('visible', { transaction: {} });
