@@ -2,9 +2,8 @@
  * order-service's settings, from the environment. `ORDER_SERVICE_ENV` is every variable it reads
  * (the compose file's test checks against it).
  */
-import { type RocketMQModuleOptions } from '@rocketnest/rocketmq';
 import { COMMON_ENV, readCommonConfig, type CommonConfig } from '../../shared/src/common-config.js';
-import { envNumber, envInteger, envPort, envText } from '../../shared/src/env.js';
+import { envNumber, envInteger, envPort } from '../../shared/src/env.js';
 
 export const SERVICE_NAME = 'order-service';
 
@@ -35,14 +34,10 @@ export interface OrderServiceConfig extends CommonConfig {
   readonly txRollbackAfterMs: number;
   /** Chaos: fraction of orders whose order-created message is published a second time. */
   readonly duplicateRate: number;
-  /** Options of RocketMQModule (absent ones fall back to ROCKETMQ_* of process.env). */
-  readonly rocketmq: RocketMQModuleOptions;
 }
 
 export function readOrderServiceConfig(env: NodeJS.ProcessEnv = process.env): OrderServiceConfig {
   const common = readCommonConfig(env, SERVICE_NAME);
-  const endpoints = envText(env, 'ROCKETMQ_ENDPOINTS');
-  const namespace = envText(env, 'ROCKETMQ_NAMESPACE');
   return {
     ...common,
     port: envPort(env, 'ORDER_PORT', DEFAULT_ORDER_PORT),
@@ -61,11 +56,6 @@ export function readOrderServiceConfig(env: NodeJS.ProcessEnv = process.env): Or
       MAX_TX_ROLLBACK_AFTER_MS,
     ),
     duplicateRate: envNumber(env, 'ORDER_DUPLICATE_RATE', 0, 0, 1),
-    rocketmq: {
-      ...(endpoints === undefined ? {} : { endpoints }),
-      ...(namespace === undefined ? {} : { namespace }),
-      ...(common.instanceName === undefined ? {} : { instanceName: common.instanceName }),
-    },
   };
 }
 

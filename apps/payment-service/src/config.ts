@@ -2,9 +2,8 @@
  * payment-service's settings, from the environment. `PAYMENT_SERVICE_ENV` is every variable it
  * reads (the compose file's test checks against it).
  */
-import { type RocketMQModuleOptions } from '@rocketnest/rocketmq';
 import { COMMON_ENV, readCommonConfig, type CommonConfig } from '../../shared/src/common-config.js';
-import { envInteger, envNumber, envPort, envText } from '../../shared/src/env.js';
+import { envInteger, envNumber, envPort } from '../../shared/src/env.js';
 
 export const SERVICE_NAME = 'payment-service';
 
@@ -44,13 +43,10 @@ export interface PaymentServiceConfig extends CommonConfig {
   readonly retryBackoffMs: number;
   /** Chaos: fraction of payment-result messages published twice. */
   readonly duplicateRate: number;
-  readonly rocketmq: RocketMQModuleOptions;
 }
 
 export function readPaymentServiceConfig(env: NodeJS.ProcessEnv = process.env): PaymentServiceConfig {
   const common = readCommonConfig(env, SERVICE_NAME);
-  const endpoints = envText(env, 'ROCKETMQ_ENDPOINTS');
-  const namespace = envText(env, 'ROCKETMQ_NAMESPACE');
   return {
     ...common,
     port: envPort(env, 'PAYMENT_PORT', DEFAULT_PAYMENT_PORT),
@@ -72,11 +68,6 @@ export function readPaymentServiceConfig(env: NodeJS.ProcessEnv = process.env): 
       MAX_RETRY_BACKOFF_MS,
     ),
     duplicateRate: envNumber(env, 'PAYMENT_DUPLICATE_RATE', 0, 0, 1),
-    rocketmq: {
-      ...(endpoints === undefined ? {} : { endpoints }),
-      ...(namespace === undefined ? {} : { namespace }),
-      ...(common.instanceName === undefined ? {} : { instanceName: common.instanceName }),
-    },
   };
 }
 

@@ -3,6 +3,7 @@
  * connection (read by RocketMQModule's env fallbacks), the database, the instance name and the
  * optional broker admin API.
  */
+import { type RocketMQModuleOptions } from '@rocketnest/rocketmq';
 import { type BrokerAdminTarget } from './broker-admin-probe.js';
 import { serviceDatabaseOf, type ServiceDatabase } from './database/database-options.js';
 import { envText, SampleConfigError } from './env.js';
@@ -26,6 +27,8 @@ export interface CommonConfig {
   /** Stable name of this instance (broadcasting groups); undefined = the module's random one. */
   readonly instanceName: string | undefined;
   readonly brokerAdmin: BrokerAdminTarget | undefined;
+  /** Options of RocketMQModule (absent ones fall back to ROCKETMQ_* of process.env). */
+  readonly rocketmq: RocketMQModuleOptions;
 }
 
 const INSTANCE_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,40}$/;
@@ -45,6 +48,8 @@ export function readCommonConfig(env: NodeJS.ProcessEnv, service: string): Commo
       `must be an http(s) URL, got ${JSON.stringify(adminUrl)}`,
     );
   }
+  const endpoints = envText(env, 'ROCKETMQ_ENDPOINTS');
+  const namespace = envText(env, 'ROCKETMQ_NAMESPACE');
   return {
     database: serviceDatabaseOf(env, service),
     instanceName,
@@ -54,7 +59,12 @@ export function readCommonConfig(env: NodeJS.ProcessEnv, service: string): Commo
         : {
             url: adminUrl,
             token: envText(env, 'BROKER_ADMIN_TOKEN'),
-            namespace: envText(env, 'ROCKETMQ_NAMESPACE'),
+            namespace,
           },
+    rocketmq: {
+      ...(endpoints === undefined ? {} : { endpoints }),
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(instanceName === undefined ? {} : { instanceName }),
+    },
   };
 }
