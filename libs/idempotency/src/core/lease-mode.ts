@@ -17,13 +17,13 @@
 import { randomUUID } from 'node:crypto';
 import { LEASE_RENEWALS_PER_LEASE } from '../constants.js';
 import { IdempotencyBusyError } from '../errors.js';
-import { hashesDiffer, type ResolvedCall } from './idempotent-call.js';
+import { type ResolvedCall } from './idempotent-call.js';
 import { type IdempotentResult } from './idempotent-result.js';
 import { runInIdempotencyScope, type IdempotencyScope } from './idempotency-scope.js';
 import { type IdempotencyStore } from './idempotency-store.js';
 import { describeError } from './pg-errors.js';
 import { autocommit, storeCall } from './store-call.js';
-import { handleMismatch, type Claim } from './transaction-mode.js';
+import { judgeDoneKey, type Claim } from './transaction-mode.js';
 
 /** Claims tried when the key disappears between the claim and the read (released by a failing holder). */
 const CLAIM_ROUNDS = 3;
@@ -99,12 +99,8 @@ async function claimLease(store: IdempotencyStore, call: ResolvedCall, owner: st
       store.metrics.record('busy', call.group);
       throw new IdempotencyBusyError(call.group, call.key, 'another consumer holds a live lease');
     }
-    if (!hashesDiffer(existing.payload_hash, call.payloadHash)) {
-      store.metrics.record('duplicate', call.group);
-      return { claimed: false, result: { status: 'duplicate', payloadMismatch: false } };
-    }
-    const mismatch = handleMismatch(store, call);
-    if (mismatch !== 'process') return { claimed: false, result: mismatch };
+    const verdict = judgeDoneKey(store, call, existing.payload_hash);
+    if (verdict !== 'process') return { claimed: false, result: verdict };
     const reclaimed = await storeCall(what, () =>
       autocommit<{ attempts: number }>(store, sql.reclaimDoneLease, params),
     );

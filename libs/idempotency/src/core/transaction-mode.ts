@@ -128,12 +128,8 @@ async function claimKey(
       store.metrics.record('busy', call.group);
       throw new IdempotencyBusyError(call.group, call.key, 'a lease-mode claim holds it');
     }
-    if (!hashesDiffer(existing.payload_hash, call.payloadHash)) {
-      store.metrics.record('duplicate', call.group);
-      return { claimed: false, result: { status: 'duplicate', payloadMismatch: false } };
-    }
-    const mismatch = handleMismatch(store, call);
-    if (mismatch !== 'process') return { claimed: false, result: mismatch };
+    const verdict = judgeDoneKey(store, call, existing.payload_hash);
+    if (verdict !== 'process') return { claimed: false, result: verdict };
     const reclaimed = await claimQuery(store, call, () =>
       recordsOf<{ attempts: number }>(queryRunner, sql.reclaimDoneInTransaction, [
         call.group,
@@ -154,13 +150,19 @@ async function claimKey(
 }
 
 /**
- * Logs and counts a key reused with another payload, then applies the policy: `'skip'` answers a
- * duplicate, `'fail'` throws, `'process'` tells the caller to re-claim. Shared by both modes.
+ * Judges a key already done, for both modes: the same payload (hash) is a counted duplicate;
+ * another payload is logged and counted as a mismatch and the policy applies: `'skip'` answers a
+ * duplicate, `'fail'` throws, `'process'` tells the caller to re-claim.
  */
-export function handleMismatch(
+export function judgeDoneKey(
   store: IdempotencyStore,
   call: ResolvedCall,
+  storedHash: Uint8Array | null | undefined,
 ): 'process' | IdempotentResult<never> {
+  if (!hashesDiffer(storedHash, call.payloadHash)) {
+    store.metrics.record('duplicate', call.group);
+    return { status: 'duplicate', payloadMismatch: false };
+  }
   store.metrics.record('payload_mismatch', call.group);
   store.logger.warn(
     `key ${call.group}/${call.key} came back with a different payload hash; policy '${call.onPayloadMismatch}'`,
