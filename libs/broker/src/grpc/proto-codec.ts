@@ -85,12 +85,20 @@ export function decodeReceiveFrame(bytes: Uint8Array): ReceiveMessageResponse {
   return frame;
 }
 
+/** The system properties of a delivery that are Timestamps or Durations (int64 seconds). */
+const TIME_FIELDS = [
+  'born_timestamp',
+  'store_timestamp',
+  'delivery_timestamp',
+  'invisible_duration',
+] as const;
+
 function numbersOfMessage(message: Message): void {
   const system = message.system_properties as
     (Record<string, unknown> & { queue_offset?: Int64 }) | null | undefined;
   if (!system) return;
   system.queue_offset = toNumber(system.queue_offset);
-  for (const field of ['born_timestamp', 'store_timestamp', 'delivery_timestamp', 'invisible_duration']) {
+  for (const field of TIME_FIELDS) {
     const value = system[field];
     if (value !== null && value !== undefined) secondsToNumber(value as SecondsAndNanos);
   }
