@@ -26,6 +26,11 @@ export interface CaseInput {
   readonly window: number;
   /** pubsub: how long to wait, after the last send, for the consumer to see every message. */
   readonly consumeTimeoutMs: number;
+  /**
+   * Deadline of every unary call, the same for both clients (`requestTimeoutMs` in ours,
+   * `requestTimeout` in the official one; both default to 3 s).
+   */
+  readonly requestTimeoutMs: number;
 }
 
 export interface CaseResult {

@@ -1,8 +1,8 @@
 /**
  * Client bench child: the OFFICIAL client (`rocketmq-client-nodejs`) runs one case, as an
  * application would use it: `Producer.send` with the bench's window of concurrent sends, and a
- * PushConsumer (its high-level consumer, the counterpart of ours) with its defaults, acking by
- * returning SUCCESS. Started by client-bench.ts, with HOME in a temp dir (its consume services
+ * PushConsumer (its high-level consumer, the counterpart of ours) with its defaults (but the bench's
+ * request timeout, as ours), acking by returning SUCCESS. Started by client-bench.ts, with HOME in a temp dir (its consume services
  * write log files there whatever logger it is given).
  */
 import { ConsumeResult, Producer, PushConsumer, type MessageView } from 'rocketmq-client-nodejs';
@@ -13,7 +13,12 @@ import { benchBody, caseResult, runCase, type CaseResult } from './bench-case.js
 const quietLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}, close: () => {} };
 
 runCase(async (input): Promise<CaseResult> => {
-  const base = { endpoints: input.endpoint, namespace: '', logger: quietLogger };
+  const base = {
+    endpoints: input.endpoint,
+    namespace: '',
+    logger: quietLogger,
+    requestTimeout: input.requestTimeoutMs,
+  };
   const seen = new Set<string>();
   let deliveries = 0;
   let lastConsumedAt = 0;

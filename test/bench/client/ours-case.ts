@@ -1,13 +1,18 @@
 /**
  * Client bench child: OUR client (`@rocketnest/rocketmq`) runs one case, with its defaults (an
- * application's configuration: batching on, Consumer defaults). Started by client-bench.ts.
+ * application's configuration: batching on, Consumer defaults; the bench's request timeout, as
+ * the official one's). Started by client-bench.ts.
  */
 import { Consumer, Producer, silentLogger } from '@rocketnest/rocketmq';
 import { nowMs, runWindowed, waitUntil } from '../common/measure.js';
 import { benchBody, caseResult, runCase, type CaseResult } from './bench-case.js';
 
 runCase(async (input): Promise<CaseResult> => {
-  const client = { endpoints: input.endpoint, logger: silentLogger };
+  const client = {
+    endpoints: input.endpoint,
+    logger: silentLogger,
+    requestTimeoutMs: input.requestTimeoutMs,
+  };
   const seen = new Set<string>();
   let deliveries = 0;
   let lastConsumedAt = 0;
