@@ -122,7 +122,8 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, all: re
  * The run's settings from the environment: BENCH_MESSAGES (100000), BENCH_ROUNDS (3),
  * BENCH_W3_SECONDS (30), BENCH_W5_MESSAGES (10000), BENCH_WORKLOADS (W1 W2 W3_1k W3_10k W4 W5
  * NEST) and BENCH_SYSTEMS (comma lists, default all), BENCH_RABBIT_URL, BENCH_NATS_SERVERS,
- * BENCH_DIR (scratch).
+ * BENCH_DIR (scratch), BENCH_CACHE_DIR (kept between runs: `.cache`) and BENCH_NATS_DOWNLOAD (`0`: do
+ * not fetch a nats-server ≥ 2.10 for the D1 JetStream when this machine's is older).
  */
 export function configFromEnv(
   env: NodeJS.ProcessEnv,
@@ -147,6 +148,9 @@ export function configFromEnv(
     peers: {
       rabbitUrl: env.BENCH_RABBIT_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
       natsServers: env.BENCH_NATS_SERVERS ?? '127.0.0.1:4222',
+      ...(env.BENCH_NATS_DOWNLOAD === '0'
+        ? {}
+        : { natsDownloadDir: env.BENCH_CACHE_DIR ?? join(process.cwd(), '.cache') }),
     },
     scratchDir: env.BENCH_DIR ?? tmpdir(),
     oursVersion,

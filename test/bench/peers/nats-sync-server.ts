@@ -3,12 +3,15 @@
  * with `jetstream { sync_interval: always }` (an fsync after every write; nats-server ≥ 2.10,
  * nats-server PR #4483). The setting is verified, not assumed: the server must start with it and
  * its monitoring endpoint (/varz) must report `sync_always: true`. A server too old for the option
- * refuses the config ("unknown field"); the harness then skips the class with that reason.
+ * refuses the config ("unknown field"); the harness then skips the class with that reason. When
+ * this machine's nats-server is older than 2.10 (Debian bookworm's is 2.9.10), the pinned Debian
+ * build of 2.10 is used instead, fetched once into the bench's cache (nats-server-download.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitOf, freePort } from '../common/child-process.js';
+import { isExecutable, pinnedNatsServer, versionAtLeast } from './nats-server-download.js';
 
 /** How long the server may take to accept connections and answer /varz. */
 const NATS_READY_TIMEOUT_MS = 20_000;
@@ -33,14 +36,7 @@ export function findNatsServer(): string | undefined {
       join(d, 'nats-server'),
     ),
   ];
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return candidates.find(isExecutable);
 }
 
 /** `nats-server --version` → "2.9.10". */
@@ -60,10 +56,36 @@ function syncAlwaysOf(body: unknown): boolean {
   return config?.sync_always === true;
 }
 
-/** Starts the server, or says why it cannot (no binary, refused config, setting not in effect). */
-export async function startNatsSyncServer(root: string): Promise<NatsSyncServer | { reason: string }> {
-  const binary = findNatsServer();
-  if (!binary) return { reason: 'no nats-server binary on $PATH (or set NATS_SERVER_BIN)' };
+/**
+ * A nats-server binary that knows `sync_interval` (≥ 2.10): $NATS_SERVER_BIN as given, else this
+ * machine's when it is recent enough, else the pinned download kept in `downloadDir` (none without).
+ */
+async function syncCapableNatsServer(downloadDir: string | undefined): Promise<string | { reason: string }> {
+  const given = process.env.NATS_SERVER_BIN;
+  if (given) return isExecutable(given) ? given : { reason: `NATS_SERVER_BIN ${given} is not executable` };
+  const local = findNatsServer();
+  if (local && versionAtLeast(natsServerVersion(local), 2, 10)) return local;
+  const here = local
+    ? `nats-server ${natsServerVersion(local)} here is older than 2.10`
+    : 'no nats-server here';
+  if (downloadDir === undefined) {
+    // Started anyway: its refusal of the config is the reason the class is skipped with.
+    return local ?? { reason: `${here} (set NATS_SERVER_BIN)` };
+  }
+  const pinned = await pinnedNatsServer(downloadDir);
+  return typeof pinned === 'string' ? pinned : { reason: `${here}, and ${pinned.reason}` };
+}
+
+/**
+ * Starts the server, or says why it cannot (no binary, refused config, setting not in effect).
+ * `downloadDir`: see `syncCapableNatsServer`.
+ */
+export async function startNatsSyncServer(
+  root: string,
+  downloadDir?: string,
+): Promise<NatsSyncServer | { reason: string }> {
+  const binary = await syncCapableNatsServer(downloadDir);
+  if (typeof binary !== 'string') return binary;
   const version = natsServerVersion(binary);
   const dir = mkdtempSync(join(root, 'nats-sync-'));
   const port = await freePort();

@@ -72,6 +72,11 @@ export interface PeerAddresses {
   readonly rabbitUrl: string;
   /** host:port */
   readonly natsServers: string;
+  /**
+   * Where the D1 JetStream's nats-server ≥ 2.10 is kept, downloaded into when this machine's is
+   * older (nats-server-download.ts). Undefined: this machine's nats-server only.
+   */
+  readonly natsDownloadDir?: string;
 }
 
 function describe(id: SystemId): SystemDescription {
@@ -295,8 +300,11 @@ async function jetstreamDefault(servers: string): Promise<ReadySystem | SkippedS
   };
 }
 
-async function jetstreamSyncAlways(root: string): Promise<ReadySystem | SkippedSystem> {
-  const server = await startNatsSyncServer(root);
+async function jetstreamSyncAlways(
+  root: string,
+  downloadDir: string | undefined,
+): Promise<ReadySystem | SkippedSystem> {
+  const server = await startNatsSyncServer(root, downloadDir);
   if ('reason' in server) return { ...describe('js-d1'), reason: server.reason };
   return {
     ...describe('js-d1'),
@@ -327,7 +335,7 @@ export async function prepareSystems(
   const rabbits = (['rabbit-classic', 'rabbit-quorum'] as const).filter((id) => wanted.has(id));
   if (rabbits.length > 0) results.push(...(await rabbit(peers.rabbitUrl, rabbits)));
   if (wanted.has('js-d0')) results.push(await jetstreamDefault(peers.natsServers));
-  if (wanted.has('js-d1')) results.push(await jetstreamSyncAlways(root));
+  if (wanted.has('js-d1')) results.push(await jetstreamSyncAlways(root, peers.natsDownloadDir));
   const order = (s: SystemDescription): number => SYSTEMS.findIndex((d) => d.id === s.id);
   results.sort((a, b) => order(a) - order(b));
   return {
