@@ -64,10 +64,9 @@ async function syncCapableNatsServer(downloadDir: string | undefined): Promise<s
   const given = process.env.NATS_SERVER_BIN;
   if (given) return isExecutable(given) ? given : { reason: `NATS_SERVER_BIN ${given} is not executable` };
   const local = findNatsServer();
-  if (local && versionAtLeast(natsServerVersion(local), 2, 10)) return local;
-  const here = local
-    ? `nats-server ${natsServerVersion(local)} here is older than 2.10`
-    : 'no nats-server here';
+  const localVersion = local === undefined ? undefined : natsServerVersion(local);
+  if (local && localVersion && versionAtLeast(localVersion, 2, 10)) return local;
+  const here = local ? `nats-server ${localVersion} here is older than 2.10` : 'no nats-server here';
   if (downloadDir === undefined) {
     // Started anyway: its refusal of the config is the reason the class is skipped with.
     return local ?? { reason: `${here} (set NATS_SERVER_BIN)` };
