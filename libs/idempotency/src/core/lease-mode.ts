@@ -16,17 +16,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LEASE_RENEWALS_PER_LEASE } from '../constants.js';
-import { IdempotencyBusyError } from '../errors.js';
 import { type ResolvedCall } from './idempotent-call.js';
 import { type IdempotentResult } from './idempotent-result.js';
 import { runInIdempotencyScope, type IdempotencyScope } from './idempotency-scope.js';
 import { type IdempotencyStore } from './idempotency-store.js';
 import { describeError } from './pg-errors.js';
 import { autocommit, storeCall } from './store-call.js';
-import { judgeDoneKey, type Claim } from './transaction-mode.js';
-
-/** Claims tried when the key disappears between the claim and the read (released by a failing holder). */
-const CLAIM_ROUNDS = 3;
+import { busyError, CLAIM_ROUNDS, judgeDoneKey, type Claim } from './transaction-mode.js';
 
 interface ExistingRow {
   readonly status: 'processing' | 'done';
@@ -96,8 +92,7 @@ async function claimLease(store: IdempotencyStore, call: ResolvedCall, owner: st
     if (existing === undefined) continue; // released since: claim again
     if (existing.status === 'processing') {
       if (existing.lease_live === false) continue; // expired since the claim looked: take it over
-      store.metrics.record('busy', call.group);
-      throw new IdempotencyBusyError(call.group, call.key, 'another consumer holds a live lease');
+      throw busyError(store, call, 'another consumer holds a live lease');
     }
     const verdict = judgeDoneKey(store, call, existing.payload_hash);
     if (verdict !== 'process') return { claimed: false, result: verdict };
@@ -106,12 +101,7 @@ async function claimLease(store: IdempotencyStore, call: ResolvedCall, owner: st
     );
     if (reclaimed[0] !== undefined) return { claimed: true, attempt: reclaimed[0].attempts };
   }
-  store.metrics.record('busy', call.group);
-  throw new IdempotencyBusyError(
-    call.group,
-    call.key,
-    `the key changed under ${CLAIM_ROUNDS} claims in a row`,
-  );
+  throw busyError(store, call, `the key changed under ${CLAIM_ROUNDS} claims in a row`);
 }
 
 /** Frees our claim after a failed handler; if that fails too, the lease simply expires. */

@@ -24,10 +24,10 @@ import { recordsOf, storeCall } from './store-call.js';
 import { beginWithClaim, canBeginWithClaim, commitOnClient, type ClaimAnswer } from './begin-with-claim.js';
 
 /**
- * Claims tried in one transaction when the key exists but is gone by the time it is read (deleted
- * by retention or released by a failing lease holder in between): each round sees newer data.
+ * Claims tried, in either mode, when the key exists but is gone by the time it is read (deleted by
+ * retention or released by a failing lease holder in between): each round sees newer data.
  */
-const CLAIM_ROUNDS = 3;
+export const CLAIM_ROUNDS = 3;
 
 interface ExistingRow {
   readonly status: 'processing' | 'done';
@@ -125,8 +125,7 @@ async function claimKey(
     if (existing === undefined) continue; // gone since the insert looked: claim again
     if (existing.status === 'processing') {
       // A lease-mode claim of the same key (a listener switched modes): its holder is still at it.
-      store.metrics.record('busy', call.group);
-      throw new IdempotencyBusyError(call.group, call.key, 'a lease-mode claim holds it');
+      throw busyError(store, call, 'a lease-mode claim holds it');
     }
     const verdict = judgeDoneKey(store, call, existing.payload_hash);
     if (verdict !== 'process') return { claimed: false, result: verdict };
@@ -141,12 +140,18 @@ async function claimKey(
     if (reclaimed[0] !== undefined) return { claimed: true, attempt: reclaimed[0].attempts };
     // A concurrent re-claim got there first: look again (now probably a plain duplicate).
   }
+  throw busyError(store, call, `the key changed under ${CLAIM_ROUNDS} claims in a row`);
+}
+
+/** A key that cannot be claimed now, in either mode: counted as busy; the message is retried later. */
+export function busyError(
+  store: IdempotencyStore,
+  call: ResolvedCall,
+  why: string,
+  options?: ErrorOptions,
+): IdempotencyBusyError {
   store.metrics.record('busy', call.group);
-  throw new IdempotencyBusyError(
-    call.group,
-    call.key,
-    `the key changed under ${CLAIM_ROUNDS} claims in a row`,
-  );
+  return new IdempotencyBusyError(call.group, call.key, why, options);
 }
 
 /**
@@ -181,15 +186,7 @@ async function claimQuery<R>(store: IdempotencyStore, call: ResolvedCall, run: (
     return await run();
   } catch (err) {
     if (sqlStateOf(err) === LOCK_NOT_AVAILABLE) {
-      store.metrics.record('busy', call.group);
-      throw new IdempotencyBusyError(
-        call.group,
-        call.key,
-        'a concurrent transaction held it past the lock timeout',
-        {
-          cause: err,
-        },
-      );
+      throw busyError(store, call, 'a concurrent transaction held it past the lock timeout', { cause: err });
     }
     throw new IdempotencyStoreError(`claiming ${call.group}/${call.key} failed: ${describeError(err)}`, {
       cause: err,
