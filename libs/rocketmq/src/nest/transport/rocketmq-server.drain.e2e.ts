@@ -6,11 +6,10 @@
 import { Controller, Injectable } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { startBroker, type BrokerFixture } from '../../client/testing/broker-fixture.js';
 import { deadLetterIds, delay, waitFor } from '../../client/consumer/testing/consumer-testing.js';
 import { type RocketMQContext } from '../context/rocketmq-context.js';
 import { RocketMQClientProxy } from './rocketmq-client-proxy.js';
-import { startApp, TestSender, type TestApp } from './testing/transport-testing.js';
+import { startApp, useTransportBroker } from './testing/transport-testing.js';
 import { RocketMQTransportStatus } from './transport-status.js';
 
 /** Per app instance: the messages whose handler started, and those whose handler finished. */
@@ -45,36 +44,19 @@ function streamController(topic: string) {
   return StreamController;
 }
 
-let fixture: BrokerFixture;
-let sender: TestSender;
-const apps: TestApp[] = [];
-
-beforeAll(async () => {
-  fixture = await startBroker();
-  sender = await TestSender.start(fixture);
-});
-
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.close();
-});
-
-afterAll(async () => {
-  await sender.close();
-  await fixture.close();
-  expect(fixture.problems).toEqual([]); // no ack of an unknown or stale receipt, nothing else odd
-});
+const env = useTransportBroker();
 
 async function instance(
   topic: string,
   group: string,
   tuning: { maxInFlight?: number; maxConcurrency?: number } = {},
 ) {
-  const app = await startApp(fixture, {
+  const app = await startApp(env.fixture, {
     controllers: [streamController(topic)],
     providers: [Work],
     server: { group, ...tuning },
   });
-  apps.push(app);
+  env.closeAfterTest(app);
   return { app, work: app.get(Work) };
 }
 
@@ -82,7 +64,7 @@ it('closing an app mid-stream loses nothing and handles nothing twice: the next 
   const group = 'drain-stream-g';
   const TOTAL = 300;
   const ids = new Set<string>();
-  for (let i = 0; i < TOTAL; i++) ids.add((await sender.send('drain-stream', { i })).messageId);
+  for (let i = 0; i < TOTAL; i++) ids.add((await env.sender.send('drain-stream', { i })).messageId);
 
   const first = await instance('drain-stream', group, { maxInFlight: 32, maxConcurrency: 8 });
   const statuses: string[] = [];
@@ -104,7 +86,7 @@ it('closing an app mid-stream loses nothing and handles nothing twice: the next 
     'the rest by the second instance',
     60_000,
   );
-  await waitFor(() => fixture.broker.core.inFlightCount(group) === 0, 'every message settled');
+  await waitFor(() => env.fixture.broker.core.inFlightCount(group) === 0, 'every message settled');
   await delay(500); // anything redelivered would show up now
 
   const handledTwice = [...second.work.done].filter((id) => doneByFirst.has(id));
@@ -112,8 +94,8 @@ it('closing an app mid-stream loses nothing and handles nothing twice: the next 
   const all = new Set([...doneByFirst, ...second.work.done]);
   expect([...ids].filter((id) => !all.has(id))).toEqual([]); // nothing lost
   expect(all.size).toBe(TOTAL);
-  expect(fixture.broker.core.lag(group, 'drain-stream').total).toBe(0);
-  expect(deadLetterIds(fixture.broker, group)).toEqual([]);
+  expect(env.fixture.broker.core.lag(group, 'drain-stream').total).toBe(0);
+  expect(deadLetterIds(env.fixture.broker, group)).toEqual([]);
   for (const app of [first.app, second.app]) expect(app.logger.at('warn', 'error')).toEqual([]);
 });
 
@@ -121,22 +103,22 @@ it('a long handler running at close finishes, and its message is acknowledged, n
   const group = 'drain-long-g';
   const first = await instance('drain-long', group);
   first.work.handlerMs = () => 1_500;
-  const { messageId } = await sender.send('drain-long', 'long job');
+  const { messageId } = await env.sender.send('drain-long', 'long job');
   await waitFor(() => first.work.started.has(messageId), 'the handler started');
   await first.app.close();
   expect(first.work.done.has(messageId)).toBe(true);
 
   const second = await instance('drain-long', group);
-  await waitFor(() => fixture.broker.core.inFlightCount(group) === 0, 'nothing held');
+  await waitFor(() => env.fixture.broker.core.inFlightCount(group) === 0, 'nothing held');
   await delay(1_000);
   expect(second.work.started.has(messageId)).toBe(false);
-  expect(fixture.broker.core.lag(group, 'drain-long').total).toBe(0);
+  expect(env.fixture.broker.core.lag(group, 'drain-long').total).toBe(0);
 });
 
 it('a request being handled at close is still answered: replies go out before the producer closes', async () => {
   const group = 'drain-rpc-g';
   const service = await instance('drain-rpc', group);
-  const client = new RocketMQClientProxy({ endpoints: fixture.endpoint });
+  const client = new RocketMQClientProxy({ endpoints: env.fixture.endpoint });
   try {
     const answer = firstValueFrom(client.send('drain-rpc:rpc', 800));
     await waitFor(() => service.work.started.size === 1, 'the request being handled', 20_000);

@@ -6,12 +6,11 @@
 import { Controller, Injectable } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ConsumeResult, Filter, Reconsume, type Consumer } from '../../client/index.js';
-import { startBroker, type BrokerFixture } from '../../client/testing/broker-fixture.js';
 import { deadLetterIds, delay, waitFor } from '../../client/consumer/testing/consumer-testing.js';
 import { RocketMQContext } from '../context/rocketmq-context.js';
 import { PayloadDecodeError } from '../serialization/payload-codec.js';
 import { RocketMQServer, type RocketMQServerInternals } from './rocketmq-server.js';
-import { startApp, TestSender, type TestApp } from './testing/transport-testing.js';
+import { startApp, useTransportBroker, type TestApp } from './testing/transport-testing.js';
 import { NoHandlerError } from './transport-errors.js';
 import { RocketMQTransportStatus } from './transport-status.js';
 
@@ -29,31 +28,14 @@ class Seen {
   }
 }
 
-let fixture: BrokerFixture;
-let sender: TestSender;
-const apps: TestApp[] = [];
-
-beforeAll(async () => {
-  fixture = await startBroker();
-  sender = await TestSender.start(fixture);
-});
-
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.close();
-});
-
-afterAll(async () => {
-  await sender.close();
-  await fixture.close();
-  expect(fixture.problems).toEqual([]);
-});
+const env = useTransportBroker();
 
 async function start(
   controllers: Array<new (...args: never[]) => unknown>,
   server: Parameters<typeof startApp>[1]['server'],
 ): Promise<TestApp & { seen: Seen }> {
-  const app = await startApp(fixture, { controllers, providers: [Seen], server });
-  apps.push(app);
+  const app = await startApp(env.fixture, { controllers, providers: [Seen], server });
+  env.closeAfterTest(app);
   return Object.assign(app, { seen: app.get(Seen) });
 }
 
@@ -69,13 +51,13 @@ class PayloadController {
 it('an event handler receives the payload as sent and the RocketMQContext of its message', async () => {
   const { seen } = await start([PayloadController], { group: 'srv-payload-g' });
   const before = Date.now();
-  const receipt = await sender.send(
+  const receipt = await env.sender.send(
     'srv-payload',
     { orderId: 7, items: ['a', 'b'] },
     { tag: 'created', keys: ['order-7'], properties: { tenant: 'acme' } },
   );
-  await sender.send('srv-payload', 'plain text');
-  await sender.send('srv-payload', Buffer.from([0, 1, 2, 255]));
+  await env.sender.send('srv-payload', 'plain text');
+  await env.sender.send('srv-payload', Buffer.from([0, 1, 2, 255]));
   await waitFor(() => seen.events.length === 3, 'three events');
   const byPayload = (p: (x: unknown) => boolean) => seen.events.find((e) => p(e.payload))!;
   const json = byPayload((p) => typeof p === 'object' && p !== null && !Buffer.isBuffer(p));
@@ -94,7 +76,7 @@ it('an event handler receives the payload as sent and the RocketMQContext of its
   expect(ctx.getGroup()).toBe('srv-payload-g');
   expect(ctx.getPattern()).toBe('srv-payload');
   expect(ctx.getMessage().body.length).toBeGreaterThan(0);
-  await waitFor(() => fixture.broker.core.lag('srv-payload-g', 'srv-payload').total === 0, 'all acked');
+  await waitFor(() => env.fixture.broker.core.lag('srv-payload-g', 'srv-payload').total === 0, 'all acked');
 });
 
 @Controller()
@@ -120,15 +102,18 @@ class RoutingController {
 
 it('topic:tag patterns route by tag; a topic pattern takes the other tags; unhandled tags are not delivered', async () => {
   const { seen } = await start([RoutingController], { group: 'srv-routing-g' });
-  await sender.send('srv-orders', 'c1', { tag: 'created' });
-  await sender.send('srv-orders', 'p1', { tag: 'paid' });
-  await sender.send('srv-orders', 'x1', { tag: 'cancelled' }); // no handler: filtered out by the server
-  await sender.send('srv-orders', 'n1'); // no tag: filtered out too
-  await sender.send('srv-audit', 'a1', { tag: 'anything' });
-  await sender.send('srv-audit', 'a2');
-  await sender.send('srv-audit', 's1', { tag: 'special' });
+  await env.sender.send('srv-orders', 'c1', { tag: 'created' });
+  await env.sender.send('srv-orders', 'p1', { tag: 'paid' });
+  await env.sender.send('srv-orders', 'x1', { tag: 'cancelled' }); // no handler: filtered out by the server
+  await env.sender.send('srv-orders', 'n1'); // no tag: filtered out too
+  await env.sender.send('srv-audit', 'a1', { tag: 'anything' });
+  await env.sender.send('srv-audit', 'a2');
+  await env.sender.send('srv-audit', 's1', { tag: 'special' });
   await waitFor(() => seen.events.length >= 5, 'five events');
-  await waitFor(() => fixture.broker.core.lag('srv-routing-g', 'srv-orders').total === 0, 'orders consumed');
+  await waitFor(
+    () => env.fixture.broker.core.lag('srv-routing-g', 'srv-orders').total === 0,
+    'orders consumed',
+  );
   await delay(300);
   const by = (h: string) => seen.of(h).map((e) => e.payload);
   expect(by('created')).toEqual(['c1']);
@@ -159,30 +144,33 @@ function recordingController(topic: string) {
 }
 
 it('a handler that throws gets its message again with attempt + 1, then it lands in the DLQ after the max attempts', async () => {
-  fixture.broker.core.createGroup('srv-fail-g', { retryBackoffMs: [100], maxDeliveryAttempts: 3 });
+  env.fixture.broker.core.createGroup('srv-fail-g', { retryBackoffMs: [100], maxDeliveryAttempts: 3 });
   const { seen, server } = await start([recordingController('srv-fail')], { group: 'srv-fail-g' });
   const failures: unknown[] = [];
   server.on('message-failed', (error) => failures.push(error));
   seen.behaviour = (payload) => {
     if (payload === 'poison') throw new Error('cannot handle poison');
   };
-  const poison = await sender.send('srv-fail', 'poison');
-  const fine = await sender.send('srv-fail', 'fine');
+  const poison = await env.sender.send('srv-fail', 'poison');
+  const fine = await env.sender.send('srv-fail', 'fine');
   await waitFor(
-    () => deadLetterIds(fixture.broker, 'srv-fail-g').includes(poison.messageId),
+    () => deadLetterIds(env.fixture.broker, 'srv-fail-g').includes(poison.messageId),
     'the dead letter',
   );
   await delay(300);
   const attempts = seen.events.filter((e) => e.payload === 'poison').map((e) => e.ctx.getDeliveryAttempt());
   expect(attempts).toEqual([1, 2, 3]);
   expect(seen.events.filter((e) => e.payload === 'fine')).toHaveLength(1);
-  expect(deadLetterIds(fixture.broker, 'srv-fail-g')).not.toContain(fine.messageId);
+  expect(deadLetterIds(env.fixture.broker, 'srv-fail-g')).not.toContain(fine.messageId);
   expect(failures).toHaveLength(3);
-  expect(fixture.broker.core.inFlightCount('srv-fail-g')).toBe(0);
+  expect(env.fixture.broker.core.inFlightCount('srv-fail-g')).toBe(0);
 });
 
 it('a handler that returns Reconsume.after(ms) gets the message again after ms, without a failure', async () => {
-  fixture.broker.core.createGroup('srv-reconsume-g', { retryBackoffMs: [60_000], maxDeliveryAttempts: 5 });
+  env.fixture.broker.core.createGroup('srv-reconsume-g', {
+    retryBackoffMs: [60_000],
+    maxDeliveryAttempts: 5,
+  });
   const { seen, server, logger } = await start([recordingController('srv-reconsume')], {
     group: 'srv-reconsume-g',
   });
@@ -193,23 +181,23 @@ it('a handler that returns Reconsume.after(ms) gets the message again after ms, 
     at.push(Date.now());
     return ctx.getDeliveryAttempt() === 1 ? Reconsume.after(600) : undefined;
   };
-  await sender.send('srv-reconsume', 'later');
+  await env.sender.send('srv-reconsume', 'later');
   await waitFor(() => at.length === 2, 'the second delivery', 20_000);
   expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(580);
   expect(at[1]! - at[0]!).toBeLessThan(30_000); // not the group's 60 s backoff
   expect(seen.events.map((e) => e.ctx.getDeliveryAttempt())).toEqual([1, 2]);
   expect(failures).toEqual([]);
   expect(logger.at('warn', 'error')).toEqual([]);
-  await waitFor(() => fixture.broker.core.inFlightCount('srv-reconsume-g') === 0, 'acked');
+  await waitFor(() => env.fixture.broker.core.inFlightCount('srv-reconsume-g') === 0, 'acked');
 });
 
 it('a handler that returns ConsumeResult.FAILURE is retried as if it had thrown', async () => {
-  fixture.broker.core.createGroup('srv-failure-g', { retryBackoffMs: [100], maxDeliveryAttempts: 5 });
+  env.fixture.broker.core.createGroup('srv-failure-g', { retryBackoffMs: [100], maxDeliveryAttempts: 5 });
   const { seen } = await start([recordingController('srv-failure')], { group: 'srv-failure-g' });
   seen.behaviour = (_p, ctx) => (ctx.getDeliveryAttempt() < 3 ? ConsumeResult.FAILURE : 'any value acks');
-  await sender.send('srv-failure', 'x');
+  await env.sender.send('srv-failure', 'x');
   await waitFor(() => seen.events.length === 3, 'three attempts');
-  await waitFor(() => fixture.broker.core.inFlightCount('srv-failure-g') === 0, 'acked');
+  await waitFor(() => env.fixture.broker.core.inFlightCount('srv-failure-g') === 0, 'acked');
   await delay(300);
   expect(seen.events.map((e) => e.ctx.getDeliveryAttempt())).toEqual([1, 2, 3]);
 });
@@ -224,7 +212,7 @@ class KnownTagController {
 }
 
 it('a message no handler matches is never acked silently: logged, delivered again, then dead-lettered', async () => {
-  fixture.broker.core.createGroup('srv-nohandler-g', { retryBackoffMs: [100], maxDeliveryAttempts: 3 });
+  env.fixture.broker.core.createGroup('srv-nohandler-g', { retryBackoffMs: [100], maxDeliveryAttempts: 3 });
   // A topic filter wider than the handlers (here every tag) lets through messages nobody handles.
   const { seen, server, logger } = await start([KnownTagController], {
     group: 'srv-nohandler-g',
@@ -232,10 +220,10 @@ it('a message no handler matches is never acked silently: logged, delivered agai
   });
   const failures: Array<{ error: unknown; attempt: number }> = [];
   server.on('message-failed', (error, message) => failures.push({ error, attempt: message.deliveryAttempt }));
-  const orphan = await sender.send('srv-nohandler', 'nobody', { tag: 'unknown' });
-  await sender.send('srv-nohandler', 'somebody', { tag: 'known' });
+  const orphan = await env.sender.send('srv-nohandler', 'nobody', { tag: 'unknown' });
+  await env.sender.send('srv-nohandler', 'somebody', { tag: 'known' });
   await waitFor(
-    () => deadLetterIds(fixture.broker, 'srv-nohandler-g').includes(orphan.messageId),
+    () => deadLetterIds(env.fixture.broker, 'srv-nohandler-g').includes(orphan.messageId),
     'the dead letter',
   );
   expect(failures.map((f) => f.attempt)).toEqual([1, 2, 3]);
@@ -247,15 +235,15 @@ it('a message no handler matches is never acked silently: logged, delivered agai
 });
 
 it('a body that does not decode is never acked silently: retried, then dead-lettered; the handler never sees it', async () => {
-  fixture.broker.core.createGroup('srv-decode-g', { retryBackoffMs: [100], maxDeliveryAttempts: 2 });
+  env.fixture.broker.core.createGroup('srv-decode-g', { retryBackoffMs: [100], maxDeliveryAttempts: 2 });
   const { seen, server } = await start([recordingController('srv-decode')], { group: 'srv-decode-g' });
   const failures: unknown[] = [];
   server.on('message-failed', (error) => failures.push(error));
-  const bad = await sender.sendRaw('srv-decode', Buffer.from('{not json'), {
+  const bad = await env.sender.sendRaw('srv-decode', Buffer.from('{not json'), {
     'content-type': 'application/json',
   });
   await waitFor(
-    () => deadLetterIds(fixture.broker, 'srv-decode-g').includes(bad.messageId),
+    () => deadLetterIds(env.fixture.broker, 'srv-decode-g').includes(bad.messageId),
     'the dead letter',
   );
   expect(failures).toHaveLength(2);
@@ -282,14 +270,14 @@ class SecondChained {
 }
 
 it('several handlers of one pattern all run; the message is retried if any of them fails', async () => {
-  fixture.broker.core.createGroup('srv-chained-g', { retryBackoffMs: [100], maxDeliveryAttempts: 5 });
+  env.fixture.broker.core.createGroup('srv-chained-g', { retryBackoffMs: [100], maxDeliveryAttempts: 5 });
   const { seen } = await start([FirstChained, SecondChained], { group: 'srv-chained-g' });
   seen.behaviour = (_p, ctx) => {
     if (ctx.getDeliveryAttempt() === 1) throw new Error('second fails once');
   };
-  await sender.send('srv-chained', 'both');
+  await env.sender.send('srv-chained', 'both');
   await waitFor(() => seen.events.length === 4, 'both handlers twice');
-  await waitFor(() => fixture.broker.core.inFlightCount('srv-chained-g') === 0, 'acked');
+  await waitFor(() => env.fixture.broker.core.inFlightCount('srv-chained-g') === 0, 'acked');
   await delay(300);
   expect(seen.of('first').map((e) => e.ctx.getDeliveryAttempt())).toEqual([1, 2]);
   expect(seen.of('second').map((e) => e.ctx.getDeliveryAttempt())).toEqual([1, 2]);
@@ -322,10 +310,10 @@ it('listen fails with a typed error for a pattern it cannot serve; status and th
   }
   const errors: unknown[] = [];
   const statuses: string[] = [];
-  const server = new RocketMQServer({ endpoints: fixture.endpoint, group: 'srv-bad-g' });
+  const server = new RocketMQServer({ endpoints: env.fixture.endpoint, group: 'srv-bad-g' });
   server.on('error', (e) => errors.push(e));
   server.status.subscribe((s) => statuses.push(s));
-  const failed = await startApp(fixture, { controllers: [BadPattern], server }).catch((e: unknown) => e);
+  const failed = await startApp(env.fixture, { controllers: [BadPattern], server }).catch((e: unknown) => e);
   expect(failed).toMatchObject({ code: 40000, pattern: 'srv-bad:a|b' });
   expect(errors).toEqual([failed]);
   expect(statuses).toEqual([RocketMQTransportStatus.CONNECTING, RocketMQTransportStatus.ERROR]);

@@ -5,7 +5,7 @@
 import { type INestMicroservice, type LoggerService, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Producer, silentLogger, type SendReceipt } from '../../../client/index.js';
-import { type BrokerFixture } from '../../../client/testing/broker-fixture.js';
+import { startBroker, type BrokerFixture } from '../../../client/testing/broker-fixture.js';
 import { JsonPayloadCodec } from '../../serialization/payload-codec.js';
 import { RocketMQServer } from '../rocketmq-server.js';
 import { type RocketMQServerOptions } from '../rocketmq-server-options.js';
@@ -118,4 +118,49 @@ export class TestSender {
   close(): Promise<void> {
     return this.producer.close();
   }
+}
+
+/** What `useTransportBroker` gives a test file (read inside tests: set in `beforeAll`). */
+export interface TransportBroker {
+  readonly fixture: BrokerFixture;
+  readonly sender: TestSender;
+  /** Closes `app` after the current test. */
+  closeAfterTest<T extends TestApp>(app: T): T;
+}
+
+/**
+ * The hooks a transport test file shares: one built-in broker and one sender for the file, the
+ * apps of a test closed after it, and at the end no problem the broker noticed (an ack of an
+ * unknown or stale receipt, anything else odd).
+ */
+export function useTransportBroker(): TransportBroker {
+  let fixture: BrokerFixture | undefined;
+  let sender: TestSender | undefined;
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    fixture = await startBroker();
+    sender = await TestSender.start(fixture);
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+  afterAll(async () => {
+    await sender?.close();
+    await fixture?.close();
+    expect(fixture?.problems).toEqual([]);
+  });
+  return {
+    get fixture() {
+      if (!fixture) throw new Error('the broker starts in beforeAll');
+      return fixture;
+    },
+    get sender() {
+      if (!sender) throw new Error('the sender starts in beforeAll');
+      return sender;
+    },
+    closeAfterTest(app) {
+      apps.push(app);
+      return app;
+    },
+  };
 }
