@@ -15,9 +15,9 @@ import {
   AN_ORDER,
   http,
   orderIn,
+  placeOrder,
   startSampleFixture,
   waitFor,
-  type OrderAnswer,
   type SampleFixture,
 } from './testing/sample-fixture.js';
 
@@ -38,14 +38,8 @@ afterAll(async () => {
   await sample?.stop();
 }, 60_000);
 
-async function placeOrder(body: unknown = AN_ORDER): Promise<OrderAnswer> {
-  const { status, body: answer } = await http<OrderAnswer>('POST', `${sample.urls.order}/orders`, body);
-  expect(status).toBe(201);
-  return answer;
-}
-
 it('POST /orders answers 201 PENDING, and the order becomes PAID with its history, one payment and two notifications', async () => {
-  const created = await placeOrder();
+  const created = await placeOrder(sample);
   expect(created.status).toBe('PENDING');
   const paid = await orderIn(sample, created.id, ['PAID', 'FAILED', 'CANCELLED']);
   expect(paid.status).toBe('PAID');
@@ -104,7 +98,7 @@ it('GET /orders/:id answers 404 for an unknown order and 400 for a malformed id'
 });
 
 it('the same order-created delivered three more times is charged once: one payment row, duplicates counted', async () => {
-  const created = await placeOrder({
+  const created = await placeOrder(sample, {
     userId: 'bob',
     items: [{ sku: 'pen', qty: 3, price: 1.5 }],
     amount: 4.5,
@@ -140,7 +134,7 @@ it('the same order-created delivered three more times is charged once: one payme
 
 it('with a flaky gateway, 60 orders all end PAID, each charged once, and the retries show in GET /stats', async () => {
   const created = await Promise.all(
-    Array.from({ length: 60 }, (_, i) => placeOrder({ ...AN_ORDER, userId: `u${i}` })),
+    Array.from({ length: 60 }, (_, i) => placeOrder(sample, { ...AN_ORDER, userId: `u${i}` })),
   );
   for (const order of created)
     expect((await orderIn(sample, order.id, ['PAID', 'FAILED', 'CANCELLED'])).status).toBe('PAID');
@@ -159,7 +153,7 @@ it('with a flaky gateway, 60 orders all end PAID, each charged once, and the ret
 }, 120_000);
 
 it('a poison order is retried, dead-lettered to %DLQ%payment, recorded, and its order ends FAILED without a charge', async () => {
-  const created = await placeOrder({
+  const created = await placeOrder(sample, {
     userId: 'poison',
     items: [{ sku: 'book', qty: 1, price: 9.99 }],
     amount: 9.99,
@@ -216,7 +210,7 @@ describe('a second notification-service instance', () => {
 
   it('shares the order notifications with the first (clustering: one per order) and both apply a broadcast config change', async () => {
     const orders = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => placeOrder({ ...AN_ORDER, userId: `fan${i}` })),
+      Array.from({ length: 10 }, (_, i) => placeOrder(sample, { ...AN_ORDER, userId: `fan${i}` })),
     );
     for (const order of orders) await orderIn(sample, order.id, ['PAID']);
     const confirmations = await waitFor(async () => {

@@ -15,6 +15,7 @@ import {
   FINAL_STATUSES,
   http,
   orderIn,
+  placeOrder,
   startSampleFixture,
   waitFor,
   type OrderAnswer,
@@ -55,12 +56,6 @@ afterAll(async () => {
   await sample?.stop();
 }, 60_000);
 
-async function placeOrder(body: unknown = AN_ORDER): Promise<OrderAnswer> {
-  const { status, body: answer } = await http<OrderAnswer>('POST', `${sample.urls.order}/orders`, body);
-  expect(status).toBe(201);
-  return answer;
-}
-
 /** A half message from a producer that then dies without ending it (the check-back must decide). */
 async function orphanedHalfMessage(event: OrderCreatedEvent): Promise<void> {
   const producer = await Producer.start({
@@ -84,6 +79,21 @@ async function orphanedHalfMessage(event: OrderCreatedEvent): Promise<void> {
   }
 }
 
+/**
+ * A later order of `userId` reaches its final status and is notified: it passed through both
+ * consumers, so a message delivered before it would have been seen first.
+ */
+async function laterOrderGoesThrough(userId: string): Promise<void> {
+  const later = await placeOrder(sample, { ...AN_ORDER, userId });
+  await orderIn(sample, later.id, FINAL_STATUSES);
+  await waitFor(
+    async () =>
+      (await sample.sql('notification', `SELECT 1 FROM notifications WHERE order_id = $1`, [later.id]))
+        .length > 0,
+    'the later order notified',
+  );
+}
+
 it('a local transaction that fails answers 503, stores nothing, and its order-created never reaches payment or notification', async () => {
   const { status, body } = await http<{ orderId: string }>('POST', `${sample.urls.order}/orders`, {
     ...AN_ORDER,
@@ -101,14 +111,7 @@ it('a local transaction that fails answers 503, stores nothing, and its order-cr
     ]),
   ).toHaveLength(0);
   // A later order passes through both consumers: had the rejected one been delivered, it would be there first.
-  const later = await placeOrder({ ...AN_ORDER, userId: 'after-reject' });
-  await orderIn(sample, later.id, FINAL_STATUSES);
-  await waitFor(
-    async () =>
-      (await sample.sql('notification', `SELECT 1 FROM notifications WHERE order_id = $1`, [later.id]))
-        .length > 0,
-    'the later order notified',
-  );
+  await laterOrderGoesThrough('after-reject');
   expect(
     await sample.sql('payment', `SELECT id FROM payments WHERE order_id = $1 OR user_id = 'db-rejects'`, [
       body.orderId,
@@ -166,14 +169,7 @@ it('an orphaned half message of an order that never committed is ROLLed BACK by 
   });
   const core = sample.broker!.core;
   await waitFor(() => core.pendingTransactions === 0, 'the half message resolved by the check-back', 30_000);
-  const later = await placeOrder({ ...AN_ORDER, userId: 'after-rollback' });
-  await orderIn(sample, later.id, FINAL_STATUSES);
-  await waitFor(
-    async () =>
-      (await sample.sql('notification', `SELECT 1 FROM notifications WHERE order_id = $1`, [later.id]))
-        .length > 0,
-    'the later order notified',
-  );
+  await laterOrderGoesThrough('after-rollback');
   expect(await sample.sql('payment', `SELECT id FROM payments WHERE order_id = $1`, [orderId])).toHaveLength(
     0,
   );
@@ -187,7 +183,7 @@ it('an order left unpaid is CANCELLED by its delayed order-timeout; a payment af
   await registry.pause(PAYMENT_LISTENER);
   let created: OrderAnswer;
   try {
-    created = await placeOrder({ ...AN_ORDER, userId: 'slowpay' });
+    created = await placeOrder(sample, { ...AN_ORDER, userId: 'slowpay' });
     const cancelled = await orderIn(sample, created.id, FINAL_STATUSES, 60_000);
     expect(cancelled.status).toBe('CANCELLED');
     expect(cancelled.history.map((h) => h.event)).toEqual(['ORDER_CREATED', 'PAYMENT_TIMEOUT']);
@@ -213,7 +209,7 @@ it('an order left unpaid is CANCELLED by its delayed order-timeout; a payment af
 }, 120_000);
 
 it('an order paid in time is not touched by its later order-timeout', async () => {
-  const created = await placeOrder({ ...AN_ORDER, userId: 'onetime' });
+  const created = await placeOrder(sample, { ...AN_ORDER, userId: 'onetime' });
   expect((await orderIn(sample, created.id, FINAL_STATUSES)).status).toBe('PAID');
   // The timeout message is consumed (the order-timeout group catches up) and changes nothing.
   await waitFor(

@@ -182,3 +182,10 @@ export function orderIn(sample: RunningSample, id: string, statuses: readonly st
 }
 
 export const AN_ORDER = { userId: 'alice', items: [{ sku: 'book', qty: 2, price: 12.5 }], amount: 25 };
+
+/** `POST /orders` (created: 201); resolves with the new order. */
+export async function placeOrder(sample: RunningSample, body: unknown = AN_ORDER): Promise<OrderAnswer> {
+  const { status, body: answer } = await http<OrderAnswer>('POST', `${sample.urls.order}/orders`, body);
+  expect(status).toBe(201);
+  return answer;
+}
