@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { exitOf, freePort, nodeArgsOf } from './child-process.js';
+import { exitOf, freePort, nodeArgsOf, outputTail } from './child-process.js';
 
 /** How long a broker may take to say `ready:` (from source it compiles itself first). */
 export const BROKER_READY_TIMEOUT_MS = 60_000;
@@ -54,16 +54,12 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const collect = (chunk: string): void => {
-    output = (output + chunk).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout.setEncoding('utf8').on('data', collect);
-  child.stderr.setEncoding('utf8').on('data', collect);
+  const output = outputTail([child.stdout, child.stderr], OUTPUT_TAIL_CHARS);
   let stopping = false;
   const died = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
-      if (!stopping) resolve(`broker process ${child.pid} exited (${code ?? signal}) on its own:\n${output}`);
+      if (!stopping)
+        resolve(`broker process ${child.pid} exited (${code ?? signal}) on its own:\n${output()}`);
     });
   });
   const stopChild = async (): Promise<void> => {
@@ -75,10 +71,10 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`broker not ready within ${BROKER_READY_TIMEOUT_MS} ms:\n${output}`));
+        reject(new Error(`broker not ready within ${BROKER_READY_TIMEOUT_MS} ms:\n${output()}`));
       }, BROKER_READY_TIMEOUT_MS);
       const onData = (): void => {
-        if (!output.includes('ready:')) return;
+        if (!output().includes('ready:')) return;
         clearTimeout(timer);
         child.stdout.off('data', onData);
         resolve();
@@ -86,12 +82,12 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
       child.stdout.on('data', onData);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`broker exited (${code}) before it was ready:\n${output}`));
+        reject(new Error(`broker exited (${code}) before it was ready:\n${output()}`));
       });
     });
     // The broker names its flush mode when it starts; a bench must not compare a class it is not in.
-    if (!output.includes(`(${options.flush} flush)`)) {
-      throw new Error(`broker did not report ${options.flush} flush:\n${output}`);
+    if (!output().includes(`(${options.flush} flush)`)) {
+      throw new Error(`broker did not report ${options.flush} flush:\n${output()}`);
     }
   } catch (err) {
     await stopChild();

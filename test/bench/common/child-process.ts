@@ -4,6 +4,7 @@
  * waits for an exit, and children that answer with one marked JSON line on stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { type Readable } from 'node:stream';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,20 @@ export function exitOf(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
+/**
+ * Keeps the last `chars` characters the child writes on `streams` (for error messages); the
+ * returned function reads them.
+ */
+export function outputTail(streams: ReadonlyArray<Readable | null>, chars: number): () => string {
+  let tail = '';
+  for (const stream of streams) {
+    stream?.setEncoding('utf8').on('data', (chunk: string) => {
+      tail = (tail + chunk).slice(-chars);
+    });
+  }
+  return () => tail;
+}
+
 export interface MarkedChildOptions {
   /** Node's arguments (see `nodeArgsOf`) followed by the child's own. */
   readonly args: readonly string[];
@@ -71,7 +86,6 @@ export function runMarkedChild<T>(options: MarkedChildOptions): Promise<T> {
   });
   let answer: string | undefined;
   let pending = '';
-  let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
     let nl: number;
@@ -82,7 +96,7 @@ export function runMarkedChild<T>(options: MarkedChildOptions): Promise<T> {
       else options.onLine?.(line);
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const stderr = outputTail([child.stderr], 4000);
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -114,7 +128,7 @@ export function runMarkedChild<T>(options: MarkedChildOptions): Promise<T> {
         return;
       }
       const why = timedOut ? `overran ${options.timeoutMs} ms` : `exited with ${code ?? signal}`;
-      reject(new Error(`${options.label} ${why}\n${stderr}`));
+      reject(new Error(`${options.label} ${why}\n${stderr()}`));
     });
   });
 }

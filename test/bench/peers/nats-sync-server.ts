@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exitOf, freePort } from '../common/child-process.js';
+import { exitOf, freePort, outputTail } from '../common/child-process.js';
 import { isExecutable, pinnedNatsServer, versionAtLeast } from './nats-server-download.js';
 
 /** How long the server may take to accept connections and answer /varz. */
@@ -103,12 +103,7 @@ export async function startNatsSyncServer(
     ].join('\n'),
   );
   const child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (chunk: string): void => {
-    output = (output + chunk).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout.setEncoding('utf8').on('data', collect);
-  child.stderr.setEncoding('utf8').on('data', collect);
+  const output = outputTail([child.stdout, child.stderr], OUTPUT_TAIL_CHARS);
   let exited = false;
   child.once('exit', () => (exited = true));
   const stop = async (): Promise<void> => {
@@ -125,7 +120,7 @@ export async function startNatsSyncServer(
   }
   if (exited || body === undefined) {
     await stop();
-    const why = output.trim().split('\n').slice(-3).join(' | ') || 'no output';
+    const why = output().trim().split('\n').slice(-3).join(' | ') || 'no output';
     return { reason: `nats-server ${version} did not start with sync_interval: always (${why})` };
   }
   if (!syncAlwaysOf(body)) {
