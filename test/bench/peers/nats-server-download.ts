@@ -19,7 +19,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A nats-server package to fetch: its version, where it is, and its SHA-256. */
 export interface NatsServerPin {
@@ -105,7 +105,7 @@ export async function pinnedNatsServer(
       return { reason: `dpkg-deb could not unpack the nats-server package: ${why}` };
     }
     // Renamed into place last: a run cut off halfway leaves no half-written binary behind.
-    mkdirSync(join(binary, '..'), { recursive: true });
+    mkdirSync(dirname(binary), { recursive: true });
     const extracted = join(work, 'root', 'usr', 'sbin', 'nats-server');
     chmodSync(extracted, 0o755);
     renameSync(extracted, binary);
