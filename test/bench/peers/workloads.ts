@@ -127,73 +127,73 @@ async function publishOpenLoop(queue: BenchQueue, env: WorkloadEnv, count: numbe
   return { startedAt: startAt, endedAt: lastConfirmAt };
 }
 
+type WorkloadBase = Pick<WorkloadMeasure, 'id' | 'messages'>;
+
+/** W1, W5: publishes with `window` sends outstanding; measured by confirms, then the depth checked. */
+async function confirmedPublishing(
+  queue: BenchQueue,
+  env: WorkloadEnv,
+  base: WorkloadBase,
+  window: number,
+): Promise<WorkloadMeasure> {
+  const run = await publishWindowed(queue, env, base.messages, window);
+  await expectDepth(queue, base.messages);
+  return {
+    ...base,
+    window,
+    msgsPerSecond: base.messages / ((run.endedAt - run.startedAt) / 1000),
+    pubMsgsPerSecond: null,
+    ...latencies('confirm', run.latenciesMs),
+    consumed: null,
+    deliveries: null,
+  };
+}
+
+/** W2, W3: `publish` runs while a consumer tallies; measured until every message was consumed. */
+async function consumedWhilePublishing(
+  queue: BenchQueue,
+  env: WorkloadEnv,
+  base: WorkloadBase,
+  window: number | null,
+  publish: () => Promise<{ readonly startedAt: number; readonly endedAt: number }>,
+): Promise<WorkloadMeasure> {
+  const n = base.messages;
+  const tally = new Tally(n, env.bodyBytes);
+  await queue.consume(tally.onBody);
+  const run = await publish();
+  await drained(tally, env);
+  await queue.stopConsuming();
+  return {
+    ...base,
+    window,
+    msgsPerSecond: n / ((tally.lastAt - run.startedAt) / 1000),
+    pubMsgsPerSecond: n / ((run.endedAt - run.startedAt) / 1000),
+    ...latencies('e2e', tally.latenciesMs),
+    consumed: tally.distinct,
+    deliveries: tally.deliveries,
+  };
+}
+
 export async function runWorkload(
   queue: BenchQueue,
   spec: WorkloadSpec,
   env: WorkloadEnv,
 ): Promise<WorkloadMeasure> {
   const n = spec.messages;
-  const base = { id: spec.id, messages: n };
+  const base: WorkloadBase = { id: spec.id, messages: n };
   switch (spec.id) {
-    case 'W1': {
-      const run = await publishWindowed(queue, env, n, PUBLISH_WINDOW);
-      await expectDepth(queue, n);
-      return {
-        ...base,
-        window: PUBLISH_WINDOW,
-        msgsPerSecond: n / ((run.endedAt - run.startedAt) / 1000),
-        pubMsgsPerSecond: null,
-        ...latencies('confirm', run.latenciesMs),
-        consumed: null,
-        deliveries: null,
-      };
-    }
-    case 'W5': {
-      const run = await publishWindowed(queue, env, n, 1);
-      await expectDepth(queue, n);
-      return {
-        ...base,
-        window: 1,
-        msgsPerSecond: n / ((run.endedAt - run.startedAt) / 1000),
-        pubMsgsPerSecond: null,
-        ...latencies('confirm', run.latenciesMs),
-        consumed: null,
-        deliveries: null,
-      };
-    }
-    case 'W2': {
-      const tally = new Tally(n, env.bodyBytes);
-      await queue.consume(tally.onBody);
-      const run = await publishWindowed(queue, env, n, PUBLISH_WINDOW);
-      await drained(tally, env);
-      await queue.stopConsuming();
-      return {
-        ...base,
-        window: PUBLISH_WINDOW,
-        msgsPerSecond: n / ((tally.lastAt - run.startedAt) / 1000),
-        pubMsgsPerSecond: n / ((run.endedAt - run.startedAt) / 1000),
-        ...latencies('e2e', tally.latenciesMs),
-        consumed: tally.distinct,
-        deliveries: tally.deliveries,
-      };
-    }
+    case 'W1':
+      return confirmedPublishing(queue, env, base, PUBLISH_WINDOW);
+    case 'W5':
+      return confirmedPublishing(queue, env, base, 1);
+    case 'W2':
+      return consumedWhilePublishing(queue, env, base, PUBLISH_WINDOW, () =>
+        publishWindowed(queue, env, n, PUBLISH_WINDOW),
+      );
     case 'W3_1k':
     case 'W3_10k': {
       const rate = W3_RATES[spec.id];
-      const tally = new Tally(n, env.bodyBytes);
-      await queue.consume(tally.onBody);
-      const run = await publishOpenLoop(queue, env, n, rate);
-      await drained(tally, env);
-      await queue.stopConsuming();
-      return {
-        ...base,
-        window: null,
-        msgsPerSecond: n / ((tally.lastAt - run.startedAt) / 1000),
-        pubMsgsPerSecond: n / ((run.endedAt - run.startedAt) / 1000),
-        ...latencies('e2e', tally.latenciesMs),
-        consumed: tally.distinct,
-        deliveries: tally.deliveries,
-      };
+      return consumedWhilePublishing(queue, env, base, null, () => publishOpenLoop(queue, env, n, rate));
     }
     case 'W4': {
       const run = await publishWindowed(queue, env, n, PUBLISH_WINDOW);
