@@ -29,6 +29,7 @@ import { messagingServiceDefinition } from './proto.js';
 import { encodeReceiveFrame } from './proto-codec.js';
 import { receiveMessageHandler } from './receive-message.js';
 import { SendFlowControl } from './send-flow-control.js';
+import { listenTcp, type TcpListener } from './tcp-listener.js';
 import { telemetryHandler } from './telemetry.js';
 import { unaryHandlers } from './unary-handlers.js';
 import { pullMessageHandler } from './unsupported.js';
@@ -80,6 +81,7 @@ export class GrpcMessagingServer {
   readonly #sendFlow: SendFlowControl;
   readonly #shutdown = new AbortController();
   readonly #server: Server;
+  #listener: TcpListener | undefined;
   #address: { host: string; port: number } | undefined;
   #state: 'new' | 'binding' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
@@ -117,15 +119,16 @@ export class GrpcMessagingServer {
     this.#state = 'binding';
     const target = this.#host.includes(':') ? `[${this.#host}]:${this.#port}` : `${this.#host}:${this.#port}`;
     try {
-      const port = await new Promise<number>((resolve, reject) =>
-        this.#server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) =>
-          err ? reject(err) : resolve(bound),
-        ),
-      );
+      // Our own listener, for TCP_NODELAY (tcp-listener.ts); grpc-js serves what it accepts.
+      const injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure());
+      const listener = await listenTcp(this.#host, this.#port, (socket) => injector.injectConnection(socket));
       if (this.#state !== 'binding') {
         // close() came while binding: it has shut the server down already.
+        await listener.close();
         throw new Error('the gRPC server was closed while binding');
       }
+      this.#listener = listener;
+      const port = listener.port;
       this.#address = { host: this.#host, port };
       this.#state = 'listening';
       this.#logger.log(`RocketMQ gRPC endpoint listening on ${target.replace(/:\d+$/, `:${port}`)}`);
@@ -166,10 +169,14 @@ export class GrpcMessagingServer {
   async #close(graceMs: number): Promise<void> {
     this.#state = 'closing';
     this.#shutdown.abort();
+    const listener = this.#listener;
+    // Stops accepting now; resolves once grpc-js has closed (or the grace cut) every connection.
+    const listenerClosed = listener?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(
         () => {
           this.#server.forceShutdown();
+          listener?.destroyAll();
           resolve();
         },
         Number.isFinite(graceMs) && graceMs > 0 ? graceMs : 0,
@@ -180,6 +187,10 @@ export class GrpcMessagingServer {
         resolve();
       });
     });
+    // Sessions are closed by now; a socket whose peer never answered the close is cut.
+    listener?.destroyAll();
+    await listenerClosed;
+    this.#listener = undefined;
     this.#clients.close();
     this.#address = undefined;
     this.#state = 'closed';
