@@ -2,11 +2,14 @@
  * The gRPC server's TCP listener: every accepted socket gets TCP_NODELAY before grpc-js sees it.
  *
  * grpc-js's own listener (`Server.bindAsync`) leaves Nagle's algorithm on for accepted sockets (its
- * client side turns it off). With Nagle on, a small response written while an earlier one is still
- * unacknowledged waits for the peer's (delayed) ACK: a Send receipt or a ReceiveMessage frame sits
- * in the kernel for milliseconds. Measured at a fixed 1k msg/s (peer bench W3, one round each): e2e
- * p50 11.5 → 8 ms, p99 71 → 53–58 ms. So the server listens here and hands each socket to grpc-js
- * through its public connection injector.
+ * client side turns it off, as gRPC's C core and Netty do on both sides). With Nagle on, a small
+ * write made while an earlier one is still unacknowledged waits for the peer's ACK, which a
+ * delayed-ACK peer holds for up to 40 ms: a Send receipt, or a ReceiveMessage frame written after
+ * its batch, sits in the kernel. On this machine's loopback ACKs come quickly, so the effect is
+ * small and inside the noise: at a fixed 1k msg/s (peer bench W3, 4 interleaved pairs) e2e p50
+ * went from 7.1–13.1 ms (median 10.8) to 8.1–11.0 (8.8) and p99 from 53–78 (67) to 48–72 (52).
+ * So the server listens here and hands each socket to grpc-js through its public connection
+ * injector.
  *
  * Like `bindAsync`, a host name is bound on every address it resolves to (`localhost` → 127.0.0.1
  * and ::1), all on one port (the first bound address's, when port 0 asks for any); listening fails
