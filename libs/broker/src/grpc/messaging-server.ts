@@ -123,7 +123,8 @@ export class GrpcMessagingServer {
       const injector = this.#server.createConnectionInjector(ServerCredentials.createInsecure());
       const listener = await listenTcp(this.#host, this.#port, (socket) => injector.injectConnection(socket));
       if (this.#state !== 'binding') {
-        // close() came while binding: it has shut the server down already.
+        // close() came while binding: it has shut the server down already (and cuts what came since).
+        listener.destroyAll();
         await listener.close();
         throw new Error('the gRPC server was closed while binding');
       }
