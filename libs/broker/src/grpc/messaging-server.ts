@@ -177,7 +177,6 @@ export class GrpcMessagingServer {
       const force = setTimeout(
         () => {
           this.#server.forceShutdown();
-          listener?.destroyAll();
           resolve();
         },
         Number.isFinite(graceMs) && graceMs > 0 ? graceMs : 0,
@@ -188,7 +187,7 @@ export class GrpcMessagingServer {
         resolve();
       });
     });
-    // Sessions are closed by now; a socket whose peer never answered the close is cut.
+    // Sessions are closed (or forced) by now; a socket whose peer never answered the close is cut.
     listener?.destroyAll();
     await listenerClosed;
     this.#listener = undefined;

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { createServer, connect, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { listenTcp, type TcpListener } from './tcp-listener.js';
 
@@ -39,7 +40,6 @@ describe('listenTcp (the gRPC server listener)', () => {
       seen.push(socket.localAddress ?? '?');
       socket.destroy();
     });
-    const { lookup } = await import('node:dns/promises');
     const addresses = [...new Set((await lookup('localhost', { all: true })).map((a) => a.address))];
     for (const address of addresses) {
       const client = connect({ host: address, port: listener.port });
