@@ -22,7 +22,7 @@ import { runInIdempotencyScope, type IdempotencyScope } from './idempotency-scop
 import { type IdempotencyStore } from './idempotency-store.js';
 import { describeError } from './pg-errors.js';
 import { autocommit, storeCall } from './store-call.js';
-import { busyError, CLAIM_ROUNDS, judgeDoneKey, type Claim } from './transaction-mode.js';
+import { busyError, CLAIM_ROUNDS, judgeDoneKey, type Claim } from './claim-verdict.js';
 
 interface ExistingRow {
   readonly status: 'processing' | 'done';

@@ -14,8 +14,9 @@
  * message must not be acked, and its redelivery finds the key if the commit did happen.
  */
 import { type QueryRunner } from 'typeorm';
-import { IdempotencyBusyError, IdempotencyStoreError, PayloadMismatchError } from '../errors.js';
-import { hashesDiffer, type ResolvedCall } from './idempotent-call.js';
+import { IdempotencyStoreError } from '../errors.js';
+import { busyError, CLAIM_ROUNDS, judgeDoneKey, type Claim } from './claim-verdict.js';
+import { type ResolvedCall } from './idempotent-call.js';
 import { type IdempotentResult } from './idempotent-result.js';
 import { runInIdempotencyScope, type IdempotencyScope } from './idempotency-scope.js';
 import { type IdempotencyStore } from './idempotency-store.js';
@@ -23,21 +24,10 @@ import { describeError, LOCK_NOT_AVAILABLE, sqlStateOf } from './pg-errors.js';
 import { recordsOf, storeCall } from './store-call.js';
 import { beginWithClaim, canBeginWithClaim, commitOnClient, type ClaimAnswer } from './begin-with-claim.js';
 
-/**
- * Claims tried, in either mode, when the key exists but is gone by the time it is read (deleted by
- * retention or released by a failing lease holder in between): each round sees newer data.
- */
-export const CLAIM_ROUNDS = 3;
-
 interface ExistingRow {
   readonly status: 'processing' | 'done';
   readonly payload_hash: Uint8Array | null;
 }
-
-/** A claim's answer in either mode: the key is ours (with its attempt number), or the result to return. */
-export type Claim =
-  | { readonly claimed: true; readonly attempt: number }
-  | { readonly claimed: false; readonly result: IdempotentResult<never> };
 
 export async function runInTransaction<T>(
   store: IdempotencyStore,
@@ -141,43 +131,6 @@ async function claimKey(
     // A concurrent re-claim got there first: look again (now probably a plain duplicate).
   }
   throw busyError(store, call, `the key changed under ${CLAIM_ROUNDS} claims in a row`);
-}
-
-/** A key that cannot be claimed now, in either mode: counted as busy; the message is retried later. */
-export function busyError(
-  store: IdempotencyStore,
-  call: ResolvedCall,
-  why: string,
-  options?: ErrorOptions,
-): IdempotencyBusyError {
-  store.metrics.record('busy', call.group);
-  return new IdempotencyBusyError(call.group, call.key, why, options);
-}
-
-/**
- * Judges a key already done, for both modes: the same payload (hash) is a counted duplicate;
- * another payload is logged and counted as a mismatch and the policy applies: `'skip'` answers a
- * duplicate, `'fail'` throws, `'process'` tells the caller to re-claim.
- */
-export function judgeDoneKey(
-  store: IdempotencyStore,
-  call: ResolvedCall,
-  storedHash: Uint8Array | null | undefined,
-): 'process' | IdempotentResult<never> {
-  if (!hashesDiffer(storedHash, call.payloadHash)) {
-    store.metrics.record('duplicate', call.group);
-    return { status: 'duplicate', payloadMismatch: false };
-  }
-  store.metrics.record('payload_mismatch', call.group);
-  store.logger.warn(
-    `key ${call.group}/${call.key} came back with a different payload hash; policy '${call.onPayloadMismatch}'`,
-  );
-  if (call.onPayloadMismatch === 'fail') throw new PayloadMismatchError(call.group, call.key);
-  if (call.onPayloadMismatch === 'skip') {
-    store.metrics.record('duplicate', call.group);
-    return { status: 'duplicate', payloadMismatch: true };
-  }
-  return 'process';
 }
 
 /** A statement of the claim: a lock timeout is "busy", anything else a store failure. */
