@@ -26,6 +26,7 @@ import { CallContext, type CallLike } from './call-context.js';
 import { ClientRegistry } from './client-registry.js';
 import { type HandlerDeps } from './handler-deps.js';
 import { messagingServiceDefinition } from './proto.js';
+import { eagerStreamWrites } from './eager-stream-writes.js';
 import { encodeReceiveFrame } from './proto-codec.js';
 import { receiveMessageHandler } from './receive-message.js';
 import { SendFlowControl } from './send-flow-control.js';
@@ -102,11 +103,14 @@ export class GrpcMessagingServer {
     this.#auth = options.auth === undefined ? undefined : new Authenticator(options.auth, this.#clock);
     this.#clients = new ClientRegistry({ core: this.#core, clock: this.#clock, logger: this.#logger });
     this.#sendFlow = new SendFlowControl(options.maxInFlightSendBytes);
+    const definition = servedDefinition();
     this.#server = new Server({
       'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
+      // ReceiveMessage answers (bounded in count and bytes) reach HTTP/2 in one go.
+      interceptors: [eagerStreamWrites([definition.ReceiveMessage!.path])],
     });
-    this.#server.addService(servedDefinition(), this.#implementation(this.#deps()));
+    this.#server.addService(definition, this.#implementation(this.#deps()));
   }
 
   /**

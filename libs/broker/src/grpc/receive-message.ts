@@ -8,8 +8,8 @@
  * - Messages are never paired with a non-OK status nor followed by a gRPC error: every frame is
  *   built before the first one is written, and an error before that hands the messages back.
  * - Revert on cancel: when the call is cancelled (client gone, deadline passed) after messages were
- *   taken and before the answer was complete, their leases are handed back (`core.release`): they
- *   are visible again at once and no attempt is counted, since the client never saw them.
+ *   taken and before the answer was handed to HTTP/2, their leases are handed back (`core.release`):
+ *   they are visible again at once and no attempt is counted, since the client never saw them.
  * - Push (`auto_renew`): leases are renewed by the client registry while the client lives.
  * - `attempt_id`: a Push consumer reuses one only to retry a receive that failed on its side; the
  *   core answers a repeated id with the same batch, same attempt numbers and fresh handles (Java's
@@ -134,7 +134,8 @@ function deliver(deps: HandlerDeps, call: ReceiveCall, sizeOf: FrameSizer, taken
   const delivered = leasesOf(group, built.delivered);
   if (plan.autoRenew) deps.clients.trackAutoRenew(clientId, group, built.delivered);
 
-  // Until the status is on its way ('finish'), a cancellation means the client got nothing.
+  // Until the answer is handed to HTTP/2 ('finish': eager-stream-writes.ts), a cancellation means the
+  // client got nothing. One later than that leaves the leases to run out, as for a lost answer.
   const lost = (): void => handBack(deps, clientId, delivered);
   call.once('cancelled', lost);
   call.once('finish', () => call.off('cancelled', lost));
