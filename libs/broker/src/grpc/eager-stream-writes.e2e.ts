@@ -51,6 +51,7 @@ describe('eager stream writes: each frame is acknowledged once handed on', () =>
       next.call,
     );
     expect(call).not.toBeInstanceOf(EagerWriteCall);
+    expect(call).toBe(next.call);
     const acked: number[] = [];
     call.sendMessage({ n: 1 }, () => acked.push(1));
     expect(acked).toEqual([]);

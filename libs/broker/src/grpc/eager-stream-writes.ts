@@ -39,10 +39,12 @@ export class EagerWriteCall extends ServerInterceptingCall {
 
 /**
  * The interceptor, for the methods at `paths` (e.g. `/apache.rocketmq.v2.MessagingService/ReceiveMessage`);
- * every other call is passed on as it is.
+ * every other call is returned itself, with no pass-through layer on every unary call. grpc-js types
+ * an interceptor's result as its `ServerInterceptingCall` class but uses only the interface (its own
+ * chain starts from a call that is not that class), hence the cast.
  */
 export function eagerStreamWrites(paths: readonly string[]): ServerInterceptor {
   const eager = new Set(paths);
   return (method, call) =>
-    eager.has(method.path) ? new EagerWriteCall(call) : new ServerInterceptingCall(call);
+    eager.has(method.path) ? new EagerWriteCall(call) : (call as ServerInterceptingCall);
 }
