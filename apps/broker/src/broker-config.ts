@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type FlushMode, STANDALONE_SEGMENT_SIZE } from '@rocketnest/broker';
+import { RECEIVE_BATCH_LIMIT, RECEIVE_BATCH_MAX } from '@rocketnest/broker/core/limits.js';
 import { type BrokerOptions } from '@rocketnest/broker/broker.js';
 
 /** The standalone broker's settings, from the environment (names in the README). */
@@ -12,6 +13,8 @@ export interface BrokerConfig {
   readonly flushMode: FlushMode;
   readonly segmentSize: number;
   readonly preallocate: boolean;
+  /** Most messages one receive returns (BROKER_RECEIVE_BATCH_MAX; default 32, as Apache RocketMQ). */
+  readonly maxReceiveBatchSize: number;
   /** Path of the declarative JSON config (topics, groups, users). */
   readonly configFile: string | undefined;
   /** The single user of BROKER_ACCESS_KEY / BROKER_SECRET_KEY (more users: the config file). */
@@ -24,15 +27,25 @@ export class BrokerConfigError extends Error {}
 
 const DEFAULT_ADMIN_PORT = 8082;
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** `env[name]` as an integer in `min..max` (digits only), `fallback` when unset; `what` names the range. */
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
   const text = env[name];
   const value = text === undefined || text === '' ? fallback : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new BrokerConfigError(
-      `${name} must be a port number (0..65535, 0 = any free port), got ${JSON.stringify(text)}`,
-    );
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BrokerConfigError(`${name} must be ${what}, got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return integer(env, name, fallback, 0, 65535, 'a port number (0..65535, 0 = any free port)');
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -73,6 +86,14 @@ export function readBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     segmentSize: segmentMiB * 1024 * 1024,
     // Opt-in: an idle developer broker must not fill the disk (1 GiB per prepared segment).
     preallocate: flag(env, 'BROKER_PREALLOCATE', false),
+    maxReceiveBatchSize: integer(
+      env,
+      'BROKER_RECEIVE_BATCH_MAX',
+      RECEIVE_BATCH_MAX,
+      1,
+      RECEIVE_BATCH_LIMIT,
+      `an integer in 1..${RECEIVE_BATCH_LIMIT}`,
+    ),
     configFile: configFile === undefined ? undefined : resolve(configFile),
     user: accessKey !== undefined && secretKey !== undefined ? { accessKey, secretKey } : undefined,
     admin: flag(env, 'BROKER_ADMIN_ENABLED', true)
@@ -94,6 +115,7 @@ export function brokerOptionsOf(config: BrokerConfig): BrokerOptions {
     flushMode: config.flushMode,
     segmentSize: config.segmentSize,
     preallocate: config.preallocate,
+    core: { maxReceiveBatchSize: config.maxReceiveBatchSize },
     ...(config.advertisedEndpoint === undefined ? {} : { advertisedEndpoint: config.advertisedEndpoint }),
     ...(config.configFile === undefined ? {} : { config: config.configFile }),
     ...(config.user === undefined ? {} : { auth: { users: [config.user] } }),

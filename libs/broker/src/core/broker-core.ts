@@ -50,7 +50,7 @@ import { compileFilter, SUBSCRIBE_ALL, type FilterExpression } from './filter/in
 import { GroupRegistry, type GroupConfig, type GroupOptions } from './group-registry.js';
 import { type StateFileLogger } from './json-file.js';
 import { computeLag, resetOffsetsToTimestamp, type TopicLag } from './lag.js';
-import { DEFAULT_MAX_BODY_SIZE, MAX_BODY_SIZE, MAX_DELAY_MS } from './limits.js';
+import { DEFAULT_MAX_BODY_SIZE, MAX_BODY_SIZE, MAX_DELAY_MS, RECEIVE_BATCH_MAX } from './limits.js';
 import { QueueSelector } from './queue-selector.js';
 import { RECEIPT_HANDLE_MIN_SECRET_BYTES, ReceiptHandleCodec } from './receipt-handle.js';
 import {
@@ -81,6 +81,7 @@ import {
   validateKeys,
   validateMessageId,
   validateReceiveBatchSize,
+  checkMaxReceiveBatchSize,
   validateTopicName,
 } from './validation.js';
 
@@ -112,6 +113,7 @@ interface Parts {
   readonly transactions: TransactionService;
   readonly engine: ConsumeEngine;
   readonly limits: SendLimits;
+  readonly maxReceiveBatchSize: number;
   readonly logger: BrokerCoreLogger;
   readonly checkBack: TransactionCheckBack | undefined;
 }
@@ -143,6 +145,7 @@ export class BrokerCore {
   readonly #transactions: TransactionService;
   readonly #engine: ConsumeEngine;
   readonly #limits: SendLimits;
+  readonly #maxReceiveBatchSize: number;
   readonly #logger: BrokerCoreLogger;
   readonly #unsubscribeReset: () => void;
   /** Async calls under way (sends, queries, DLQ moves): `close()` lets them finish. */
@@ -164,6 +167,7 @@ export class BrokerCore {
     this.#transactions = parts.transactions;
     this.#engine = parts.engine;
     this.#limits = parts.limits;
+    this.#maxReceiveBatchSize = parts.maxReceiveBatchSize;
     this.#logger = parts.logger;
     this.#checkBack = parts.checkBack;
     hooks.topicDeleted = (topic) => this.#topicDeleted(topic);
@@ -198,6 +202,7 @@ export class BrokerCore {
     if (!Number.isInteger(maxBodySize) || maxBodySize < 1 || maxBodySize > MAX_BODY_SIZE) {
       throw new RangeError(`maxBodySize must be an integer in 1..${MAX_BODY_SIZE}`);
     }
+    const maxReceiveBatchSize = checkMaxReceiveBatchSize(options.maxReceiveBatchSize ?? RECEIVE_BATCH_MAX);
     const clock = options.clock ?? systemClock;
     const logger = options.logger;
     const stateLogger: StateFileLogger | undefined = logger;
@@ -271,7 +276,7 @@ export class BrokerCore {
         policyOf: enginePolicyOf(groups),
         queueCount: registryQueueCount(topics, store),
         clock,
-        ...(options.consumeLimits ? { limits: options.consumeLimits } : {}),
+        limits: { ...options.consumeLimits, maxReceiveBatchSize },
         ...(logger ? { logger } : {}),
         progressPath: join(dirs.config, FINISHED_ABOVE_FILE),
       });
@@ -289,6 +294,7 @@ export class BrokerCore {
           transactions,
           engine,
           limits: Object.freeze({ maxDelayMs, maxBodySize }),
+          maxReceiveBatchSize,
           logger: logger ?? consoleLogger,
           checkBack: options.transactionCheckBack,
         },
@@ -305,6 +311,11 @@ export class BrokerCore {
   /** What producers must respect (advertised in Settings: `max_body_size`). */
   get limits(): SendLimits {
     return this.#limits;
+  }
+
+  /** Most messages one receive returns (advertised in Settings: `receive_batch_size`). */
+  get maxReceiveBatchSize(): number {
+    return this.#maxReceiveBatchSize;
   }
 
   /** True once `close()` was called. */
@@ -381,7 +392,7 @@ export class BrokerCore {
     validateTopicName(topic, { allowRetryDlq: true });
     const filter = compileFilter(request.filter ?? ALL);
     validateInvisibleDuration(request.invisibleMs);
-    const batchSize = validateReceiveBatchSize(request.batchSize);
+    const batchSize = validateReceiveBatchSize(request.batchSize, this.#maxReceiveBatchSize);
     // Refused requests create nothing: the group is checked before the topic may be auto-created.
     if (!this.#groups.autoCreateGroups && !this.#groups.has(group))
       throw new ConsumerGroupNotFoundError(group);

@@ -374,4 +374,29 @@ describe('bad inputs get their RocketMQ status code (RELIABILITY.md §(d))', () 
     ).toHaveLength(32);
     expect(h.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000 })).toHaveLength(8);
   });
+
+  it('returns up to a configured maxReceiveBatchSize in one receive, and clamps to it', async () => {
+    const big = await CoreHarness.open({ maxReceiveBatchSize: 128 });
+    try {
+      big.core.createTopic('Many', { queueCount: 4 });
+      await big.core.send(Array.from({ length: 300 }, (_, i) => msg({ topic: 'Many', messageId: `M-${i}` })));
+      expect(big.core.maxReceiveBatchSize).toBe(128);
+      const receive = (batchSize?: number) =>
+        big.core.receive({ group: 'batch', topic: 'Many', invisibleMs: 30_000, batchSize });
+      expect(receive(1_000)).toHaveLength(128);
+      expect(receive(100)).toHaveLength(100);
+      expect(receive()).toHaveLength(72); // missing: the configured most; 300 − 228 left
+    } finally {
+      await big.close();
+    }
+  });
+
+  it.each([0, 1_025, 2.5, Number.NaN])(
+    'refuses maxReceiveBatchSize %s at startup',
+    async (maxReceiveBatchSize) => {
+      await expect(CoreHarness.open({ maxReceiveBatchSize })).rejects.toThrow(
+        /maxReceiveBatchSize must be an integer in 1\.\.1024/,
+      );
+    },
+  );
 });

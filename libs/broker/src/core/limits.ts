@@ -107,10 +107,18 @@ export const LONG_POLLING_MAX_MS = 20 * SECOND;
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Most messages one ReceiveMessage returns: `ProxyUtils.MAX_MSG_NUMS_FOR_POP_REQUEST` = 32 (the
- * proxy's `ConsumerProcessor` clamps larger requests; the broker's `PopMessageProcessor` rejects > 32).
+ * Most messages one ReceiveMessage returns by default: `ProxyUtils.MAX_MSG_NUMS_FOR_POP_REQUEST` = 32
+ * (the proxy's `ConsumerProcessor` clamps larger requests; the broker's `PopMessageProcessor` rejects
+ * > 32). A built-in broker may be configured higher (`maxReceiveBatchSize`), up to
+ * `RECEIVE_BATCH_LIMIT`.
  */
 export const RECEIVE_BATCH_MAX = 32;
+
+/**
+ * The highest `maxReceiveBatchSize` a built-in broker takes: RocketMQ's `maxTransferCountOnMessageInMemory`
+ * is the same kind of knob. An answer stays within 4 MiB whatever the count (receive-message-frames.ts).
+ */
+export const RECEIVE_BATCH_LIMIT = 1024;
 
 /** `ProxyConfig.grpcClientConsumerLongPollingBatchSize`: `receive_batch_size` pushed in Settings, 32. */
 export const DEFAULT_RECEIVE_BATCH_SIZE = 32;

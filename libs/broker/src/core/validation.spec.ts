@@ -478,15 +478,35 @@ describe('clampReceiveBatchSize', () => {
     expect(clampReceiveBatchSize(1000)).toBe(32);
     expect(clampReceiveBatchSize(2.7)).toBe(2);
   });
+
+  it("caps at a broker's configured most instead, and defaults within it", () => {
+    expect(clampReceiveBatchSize(1000, 128)).toBe(128);
+    expect(clampReceiveBatchSize(0, 128)).toBe(32);
+    expect(clampReceiveBatchSize(0, 8)).toBe(8);
+  });
 });
 
 describe('validateReceiveBatchSize', () => {
-  it('takes 32 when missing, clamps above 32 as the proxy does, and refuses the rest with BAD_REQUEST', () => {
+  it('takes 32 when missing and clamps above 32, as the proxy does', () => {
     expect(validateReceiveBatchSize(undefined)).toBe(32);
     expect(validateReceiveBatchSize(1)).toBe(1);
     expect(validateReceiveBatchSize(32)).toBe(32);
     expect(validateReceiveBatchSize(33)).toBe(32);
+  });
+
+  it("follows a broker's configured most: missing takes it, more is clamped to it", () => {
+    expect(validateReceiveBatchSize(undefined, 128)).toBe(128);
+    expect(validateReceiveBatchSize(100, 128)).toBe(100);
+    expect(validateReceiveBatchSize(1000, 128)).toBe(128);
+    expect(validateReceiveBatchSize(undefined, 8)).toBe(8);
+    expect(validateReceiveBatchSize(9, 8)).toBe(8);
+  });
+
+  it('refuses the rest with BAD_REQUEST', () => {
     for (const bad of [0, -3, 2.7, NaN, Infinity]) {
+      expect(() => validateReceiveBatchSize(bad, 128)).toThrow(
+        expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
+      );
       expect(() => validateReceiveBatchSize(bad)).toThrow(
         expect.objectContaining({ code: StatusCode.BAD_REQUEST }),
       );

@@ -38,6 +38,7 @@ import {
   MAX_PROPERTIES_SIZE,
   MESSAGE_GROUP_MAX_BYTES,
   MESSAGE_ID_MAX_LENGTH,
+  RECEIVE_BATCH_LIMIT,
   RECEIVE_BATCH_MAX,
   RESERVED_PROPERTY_KEYS,
   RESERVED_PROPERTY_KEY_PREFIXES,
@@ -388,27 +389,45 @@ export function validateBody(body: Uint8Array, maxBytes: number = DEFAULT_MAX_BO
 }
 
 /**
- * A ReceiveMessage `batch_size`, as the facade accepts it: missing takes the default (32); anything
- * but an integer ≥ 1 is BAD_REQUEST (RELIABILITY.md §(d)11; no client sends it: the official Simple
- * consumer refuses `maxMessageNum <= 0` itself and Push asks for at least 1); more than 32 is clamped,
- * because Apache RocketMQ's proxy clamps it (`ConsumerProcessor`, with a warning) and code written
- * against the built-in broker must behave the same against Apache.
+ * A ReceiveMessage `batch_size`, as the facade accepts it: missing takes the broker's most (the
+ * `receive_batch_size` its Settings push, 32 unless configured); anything but an integer ≥ 1 is
+ * BAD_REQUEST (RELIABILITY.md §(d)11; no client sends it: the official Simple consumer refuses
+ * `maxMessageNum <= 0` itself and Push asks for at least 1); more than `max` is clamped, because
+ * Apache RocketMQ's proxy clamps it (`ConsumerProcessor`, with a warning) and code written against
+ * the built-in broker must behave the same against Apache.
+ * @param max the broker's `maxReceiveBatchSize` (default 32, as Apache's)
  * @throws BadRequestError
  */
-export function validateReceiveBatchSize(requested: number | undefined): number {
-  if (requested === undefined) return DEFAULT_RECEIVE_BATCH_SIZE;
+export function validateReceiveBatchSize(
+  requested: number | undefined,
+  max: number = RECEIVE_BATCH_MAX,
+): number {
+  if (requested === undefined) return max;
   if (!Number.isInteger(requested) || requested < 1) {
     throw new BadRequestError(`batch_size must be a positive integer, got ${String(requested)}`);
   }
-  return Math.min(requested, RECEIVE_BATCH_MAX);
+  return Math.min(requested, max);
 }
 
-/** The engine's own guard: ≤ 0 or not a number takes the default, more than 32 is clamped. */
-export function clampReceiveBatchSize(requested: number): number {
+/** The engine's own guard: ≤ 0 or not a number takes the default (32), more than `max` is clamped. */
+export function clampReceiveBatchSize(requested: number, max: number = RECEIVE_BATCH_MAX): number {
   if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 1) {
-    return DEFAULT_RECEIVE_BATCH_SIZE;
+    return Math.min(DEFAULT_RECEIVE_BATCH_SIZE, max);
   }
-  return Math.min(Math.floor(requested), RECEIVE_BATCH_MAX);
+  return Math.min(Math.floor(requested), max);
+}
+
+/**
+ * A broker's `maxReceiveBatchSize`: an integer in 1..RECEIVE_BATCH_LIMIT.
+ * @throws RangeError otherwise (a configuration error, at startup)
+ */
+export function checkMaxReceiveBatchSize(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > RECEIVE_BATCH_LIMIT) {
+    throw new RangeError(
+      `maxReceiveBatchSize must be an integer in 1..${RECEIVE_BATCH_LIMIT}, got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
  *   limit (0 would fail every send client-side), `validate_message_type` true.
  * - PUSH_CONSUMER: `subscription.fifo` from the group's config (the group is created here when the
  *   core auto-creates groups: the client reads `fifo` once, from this first reply),
- *   `receive_batch_size` 32 and `long_polling_timeout` 20 s (0 makes the client spin), and
+ *   `receive_batch_size` = the core's `maxReceiveBatchSize` (32 unless configured) and
+ *   `long_polling_timeout` 20 s (0 makes the client spin), and
  *   `backoff_policy{max_attempts = the group's max delivery attempts, exponential_backoff}`: the
  *   client ignores a customized backoff and then retries FIFO messages only once.
  * - SIMPLE_CONSUMER: the echo (the client ignores the content, but awaits the reply).
@@ -19,7 +20,7 @@
  */
 import { type BrokerCore } from '../core/broker-core.js';
 import { type GroupConfig } from '../core/group-registry.js';
-import { DEFAULT_RECEIVE_BATCH_SIZE, LONG_POLLING_MAX_MS } from '../core/limits.js';
+import { LONG_POLLING_MAX_MS } from '../core/limits.js';
 import { type CallContext } from './call-context.js';
 import { type ClientSettingsView } from './client-registry.js';
 import { UnrecognizedClientTypeError } from './errors.js';
@@ -92,7 +93,7 @@ export function answerSettings(
         subscription: {
           ...settings.subscription,
           fifo: group.fifo,
-          receive_batch_size: DEFAULT_RECEIVE_BATCH_SIZE,
+          receive_batch_size: core.maxReceiveBatchSize,
           long_polling_timeout: durationOf(LONG_POLLING_MAX_MS),
         },
         metric: { on: false },

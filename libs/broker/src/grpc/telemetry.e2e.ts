@@ -388,6 +388,23 @@ describe('Telemetry: groups that must exist', () => {
   });
 });
 
+describe('Telemetry: a raised receive batch', () => {
+  beforeAll(async () => {
+    h = await startHarness({ core: { maxReceiveBatchSize: 128 } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("tells push consumers the broker's configured maxReceiveBatchSize as receive_batch_size", async () => {
+    const t = open();
+    t.send({ settings: consumerSettings(ClientType.PUSH_CONSUMER, 'bulk', [{ topic: 't' }]) });
+    const reply = await t.frame(0);
+    expect(reply.status?.code).toBe(StatusCode.OK);
+    expect(reply.settings?.subscription?.receive_batch_size).toBe(128);
+  });
+});
+
 describe('Telemetry: orphaned transactions', () => {
   let clock: ManualClock;
 

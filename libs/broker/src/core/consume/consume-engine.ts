@@ -33,6 +33,7 @@ import { RocketError, StatusCode } from '../../status-code.js';
 import { type StoredMessage } from '../../store/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { InvalidReceiptHandleError } from '../errors.js';
+import { RECEIVE_BATCH_MAX } from '../limits.js';
 import { groupHash, type ReceiptHandleCodec } from '../receipt-handle.js';
 import {
   clampReceiveBatchSize,
@@ -84,6 +85,8 @@ export interface ConsumeEngineLimits {
   readonly maxScanPerQueue: number;
   /** Expired leases of standard groups remembered for late acks. */
   readonly lateAckLedgerSize: number;
+  /** Most messages one receive returns (the broker's `maxReceiveBatchSize`). */
+  readonly maxReceiveBatchSize: number;
 }
 
 /**
@@ -95,6 +98,7 @@ export const DEFAULT_CONSUME_LIMITS: ConsumeEngineLimits = Object.freeze({
   maxLookaheadPerQueue: 2_000,
   maxScanPerQueue: 1_024,
   lateAckLedgerSize: DEFAULT_LATE_ACK_LEDGER_SIZE,
+  maxReceiveBatchSize: RECEIVE_BATCH_MAX,
 });
 
 /** Messages read per store call when reading ahead (FIFO, retry queue). */
@@ -248,7 +252,7 @@ export class ConsumeEngine {
       group,
       topic,
       filter: request.filter,
-      batch: clampReceiveBatchSize(request.batchSize),
+      batch: clampReceiveBatchSize(request.batchSize, this.#limits.maxReceiveBatchSize),
       invisibleMs: validateInvisibleDuration(request.invisibleMs),
       clientId: request.clientId,
       policy,

@@ -2,6 +2,7 @@
  * Options of `Consumer.start`, their defaults and their checks. Every limit is named here with the
  * RocketMQ value it follows.
  */
+import { RECEIVE_BATCH_LIMIT } from '@rocketnest/broker/core/limits.js';
 import { validateConsumerGroup, validateInvisibleDuration } from '@rocketnest/broker/core/validation.js';
 import { RocketError } from '@rocketnest/broker/status-code.js';
 import { clientErrorOf } from '../errors.js';
@@ -21,8 +22,14 @@ export const DEFAULT_MAX_CONCURRENCY = 64;
 export const DEFAULT_INVISIBLE_DURATION_MS = 30_000;
 /** How long `close()` waits for running handlers. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-/** Most messages one receive asks for (RocketMQ's receive batch size; the server may say less). */
-export const MAX_RECEIVE_BATCH_SIZE = 32;
+/**
+ * Most messages one receive asks for. The server's `receive_batch_size` (Settings) caps it: 32 on
+ * Apache RocketMQ, whose brokers refuse more; a built-in broker's `maxReceiveBatchSize` (32 unless
+ * raised, up to this).
+ */
+export const MAX_RECEIVE_BATCH_SIZE = RECEIVE_BATCH_LIMIT;
+/** A receive's batch when the server does not say one (RocketMQ's default). */
+export const DEFAULT_RECEIVE_BATCH_SIZE = 32;
 /** Most receives in flight at once per queue. */
 export const MAX_RECEIVE_CONCURRENCY = 8;
 /**
@@ -70,7 +77,10 @@ export interface ConsumerOptions {
   readonly retryBackoff?: BackoffOptions;
   /** Max delivery attempts when the server does not say (it normally does). Default 17. */
   readonly maxAttempts?: number;
-  /** Most messages one receive asks for, 1..32 (the server's batch size caps it too). Default 32. */
+  /**
+   * Most messages one receive asks for, 1..1024. Default: the server's batch size (Settings'
+   * `receive_batch_size`), which caps it anyway; 32 when the server says none.
+   */
   readonly receiveBatchSize?: number;
   /**
    * Receives in flight at once per assigned queue, 1..8. Default 4 for standard groups (overlaps the
@@ -102,7 +112,8 @@ export interface ResolvedConsumerOptions {
   readonly invisibleDurationMs: number;
   readonly retryBackoff: BackoffOptions | undefined;
   readonly maxAttempts: number | undefined;
-  readonly receiveBatchSize: number;
+  /** Undefined: the server's. */
+  readonly receiveBatchSize: number | undefined;
   /** Undefined: the default for the group's kind (known once the server answered the Settings). */
   readonly receiveConcurrency: number | undefined;
   readonly shutdownTimeoutMs: number;
@@ -160,10 +171,10 @@ function resolve(options: ConsumerOptions): ResolvedConsumerOptions {
     retryBackoff: options.retryBackoff,
     maxAttempts:
       options.maxAttempts === undefined ? undefined : positiveInteger('maxAttempts', options.maxAttempts, 1),
-    receiveBatchSize: Math.min(
-      MAX_RECEIVE_BATCH_SIZE,
-      positiveInteger('receiveBatchSize', options.receiveBatchSize, MAX_RECEIVE_BATCH_SIZE),
-    ),
+    receiveBatchSize:
+      options.receiveBatchSize === undefined
+        ? undefined
+        : Math.min(MAX_RECEIVE_BATCH_SIZE, positiveInteger('receiveBatchSize', options.receiveBatchSize, 1)),
     receiveConcurrency:
       options.receiveConcurrency === undefined
         ? undefined

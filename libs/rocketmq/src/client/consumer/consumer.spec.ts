@@ -52,6 +52,20 @@ test("receives ask the server's batch size and long poll, with an explicit lease
   expect(transport.receiveTimeouts[0]).toBe(1_500 + transport.requestTimeoutMs);
 });
 
+test.each([
+  ['a raised server batch (a built-in broker at 128)', 128, undefined, 128],
+  ['the server batch, capped by receiveBatchSize', 128, 48, 48],
+  ['receiveBatchSize, capped by the server batch (Apache: 32)', 32, 100, 32],
+  ['32 when the server says none', undefined, undefined, 32],
+  ['receiveBatchSize when the server says none', undefined, 100, 100],
+])('a receive asks %s', async (_what, server, asked, expected) => {
+  const transport = new FakeTransport();
+  transport.settings = { fifo: false, receiveBatchSize: server, longPollingTimeoutMs: 1_000 };
+  await start(transport, asked === undefined ? {} : { receiveBatchSize: asked });
+  await waitFor(() => transport.receives.length >= 1, 'a receive');
+  expect(transport.receives[0]!.batch_size).toBe(expected);
+});
+
 test('a receive that failed without an answer is retried after 1 s with the same attempt id; an answer gets a new one', async () => {
   const transport = new FakeTransport();
   transport.receiveAnswers.push(new Error('UNAVAILABLE'), {

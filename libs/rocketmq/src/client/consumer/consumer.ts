@@ -28,6 +28,8 @@ import { consoleConsumerLogger, describeError, type ConsumerLogger } from './con
 import {
   DEFAULT_LONG_POLLING_TIMEOUT_MS,
   DEFAULT_RECEIVE_CONCURRENCY,
+  DEFAULT_RECEIVE_BATCH_SIZE,
+  MAX_RECEIVE_BATCH_SIZE,
   resolveConsumerOptions,
   type ConsumerOptions,
   type ResolvedConsumerOptions,
@@ -270,12 +272,14 @@ export class Consumer {
   #receiveParameters(): ReceiveParameters {
     const settings = this.#settings();
     const serverBatch = settings.receiveBatchSize;
+    const asked = this.#options.receiveBatchSize;
     const longPoll = settings.longPollingTimeoutMs;
     return {
+      // The server's batch caps every receive (Apache's brokers refuse more than theirs).
       batchSize:
         serverBatch !== undefined && Number.isInteger(serverBatch) && serverBatch > 0
-          ? Math.min(serverBatch, this.#options.receiveBatchSize)
-          : this.#options.receiveBatchSize,
+          ? Math.min(serverBatch, asked ?? MAX_RECEIVE_BATCH_SIZE)
+          : (asked ?? DEFAULT_RECEIVE_BATCH_SIZE),
       longPollingTimeoutMs:
         longPoll !== undefined && Number.isFinite(longPoll) && longPoll > 0
           ? longPoll
