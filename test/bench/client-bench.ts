@@ -4,9 +4,8 @@
  *   - client_publish_1k: publish only, 1 KiB bodies, at most WINDOW sends outstanding;
  *   - client_pubsub_1k: the same publishing with a consumer of the topic running concurrently (started
  *     first), measured until every message was consumed.
- * The broker returns up to RECEIVE_BATCH messages per receive (BROKER_RECEIVE_BATCH_MAX, 128 here,
- * Apache's 32 by default): both clients read it from Settings and ask for that many; 32 shows the
- * default configuration (BENCH_RECEIVE_BATCH=32).
+ * The broker returns up to BENCH_RECEIVE_BATCH messages per receive (128; broker-process.ts): both
+ * clients read it from Settings and ask for that many.
  * Every case gets a fresh broker process (`dist/apps/broker/src/main.js`, async flush, admin off, its
  * own temp data dir and port) and runs the client in a child process of its own, one case at a time,
  * so that neither client shares the CPU with the other. Both clients run with their defaults (but one
@@ -20,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CASE_RESULT_MARKER, type CaseInput, type CaseMode, type CaseResult } from './client/bench-case.js';
 import { nodeArgsOf, runMarkedChild } from './common/child-process.js';
-import { startBrokerProcess } from './common/broker-process.js';
+import { BENCH_RECEIVE_BATCH, startBrokerProcess } from './common/broker-process.js';
 import { median } from './common/measure.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -28,8 +27,6 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BODY_BYTES = 1024;
 const WINDOW = 256;
-/** The broker's maxReceiveBatchSize for every case (see above). */
-const RECEIVE_BATCH = process.env.BENCH_RECEIVE_BATCH ?? '128';
 /**
  * Unary deadline of both clients. Their default, 3 s, fails the official client's publish + consume
  * case here (sends queue behind its own CPU for longer than that); a user would raise it, so both
@@ -63,11 +60,7 @@ async function runCase(
   mode: CaseMode,
   seq: number,
 ): Promise<CaseResult | Error> {
-  const broker = await startBrokerProcess({
-    root,
-    flush: 'async',
-    env: { BROKER_RECEIVE_BATCH_MAX: RECEIVE_BATCH },
-  });
+  const broker = await startBrokerProcess({ root, flush: 'async' });
   try {
     return await runClient(
       client,
@@ -111,7 +104,7 @@ async function main(): Promise<void> {
   mkdirSync(join(root, 'home'));
   console.log(
     `client bench: ${MESSAGES} messages of ${BODY_BYTES} B, window ${WINDOW}, request timeout ${REQUEST_TIMEOUT_MS} ms ` +
-      `(both clients), fresh broker per case (async flush, receive batch ${RECEIVE_BATCH}), ${ROUNDS} round(s) ` +
+      `(both clients), fresh broker per case (async flush, receive batch ${BENCH_RECEIVE_BATCH}), ${ROUNDS} round(s) ` +
       'with the clients interleaved, medians',
   );
   const cases: { name: string; mode: CaseMode }[] = [

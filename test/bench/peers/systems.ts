@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { connect as amqpConnect } from 'amqplib';
 import { connect as natsConnect } from 'nats';
-import { startBrokerProcess } from '../common/broker-process.js';
+import { BENCH_RECEIVE_BATCH, startBrokerProcess } from '../common/broker-process.js';
 import { startNatsSyncServer } from './nats-sync-server.js';
 import { commandOf, pidListeningOn } from './proc-stats.js';
 import { type TargetSpec } from './target.js';
@@ -125,7 +125,10 @@ function ours(id: 'ours-d0' | 'ours-d1', root: string, version: string): ReadySy
   return {
     ...describe(id),
     version,
-    notes: [`fresh broker process per round, BROKER_FLUSH=${flush} (checked in its start line)`],
+    notes: [
+      `fresh broker process per round, BROKER_FLUSH=${flush} (checked in its start line), ` +
+        `BROKER_RECEIVE_BATCH_MAX=${BENCH_RECEIVE_BATCH}`,
+    ],
     async beginRound() {
       const broker = await startBrokerProcess({ root, flush });
       return {
