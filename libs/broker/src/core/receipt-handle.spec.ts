@@ -80,6 +80,18 @@ describe('ReceiptHandleCodec', () => {
     );
   });
 
+  it('authenticates with standard HMAC-SHA256 under the derived key (property)', () => {
+    const codec = new ReceiptHandleCodec(SECRET);
+    fc.assert(
+      fc.property(validData, (data) => {
+        const bytes = Buffer.from(codec.encode(data), 'base64url');
+        expect(sign(bytes.subarray(0, bytes.length - RECEIPT_HANDLE_MAC_BYTES))).toBe(
+          bytes.toString('base64url'),
+        );
+      }),
+    );
+  });
+
   it('fits the longest topic under the length bound', () => {
     const text = codec.encode({ ...sample, topic: '%RETRY%' + 'g'.repeat(248) });
     expect(text.length).toBeLessThanOrEqual(RECEIPT_HANDLE_MAX_CHARS);
