@@ -74,7 +74,7 @@ export interface ReceiveRequest {
   /** The topic subscribed to; the group's `%RETRY%<group>_<topic>` is read along with it. */
   readonly topic: string;
   readonly filter: CompiledFilter;
-  /** 1..32; anything else is clamped as the proxy does (`clampReceiveBatchSize`). */
+  /** 1..the broker's `maxReceiveBatchSize` (32); anything else is clamped (`clampReceiveBatchSize`). */
   readonly batchSize: number;
   /** Lease length, 10 s..12 h (`validateInvisibleDuration`). */
   readonly invisibleMs: number;

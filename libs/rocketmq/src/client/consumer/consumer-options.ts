@@ -28,8 +28,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
  * raised, up to this).
  */
 export const MAX_RECEIVE_BATCH_SIZE = RECEIVE_BATCH_LIMIT;
-/** A receive's batch when the server does not say one (RocketMQ's default). */
-export const DEFAULT_RECEIVE_BATCH_SIZE = 32;
 /** Most receives in flight at once per queue. */
 export const MAX_RECEIVE_CONCURRENCY = 8;
 /**

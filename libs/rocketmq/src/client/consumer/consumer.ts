@@ -22,13 +22,13 @@
  *    then the telemetry stream and heartbeats. Every timer is cleared: nothing keeps the process
  *    alive.
  */
+import { DEFAULT_RECEIVE_BATCH_SIZE } from '@rocketnest/broker/core/limits.js';
 import { type MessageQueue } from '@rocketnest/broker/grpc/proto-types.js';
 import { Assignments } from './assignments.js';
 import { consoleConsumerLogger, describeError, type ConsumerLogger } from './consumer-logger.js';
 import {
   DEFAULT_LONG_POLLING_TIMEOUT_MS,
   DEFAULT_RECEIVE_CONCURRENCY,
-  DEFAULT_RECEIVE_BATCH_SIZE,
   MAX_RECEIVE_BATCH_SIZE,
   resolveConsumerOptions,
   type ConsumerOptions,
