@@ -393,3 +393,36 @@ test('a consumer pointed at an endpoint that accepts TCP but never answers fails
     await silent.close();
   }
 });
+
+test('against a broker raised to maxReceiveBatchSize 128, receives ask for and get up to 128 messages at once', async () => {
+  const big = await startTestBroker({ core: { maxReceiveBatchSize: 128 } });
+  const t = new RecordingTransport(big.endpoint);
+  let consumer: Consumer | undefined;
+  try {
+    const topic = 'consumer-big-batch';
+    const group = 'consumer-big-batch-g';
+    await sendMessages(
+      big.broker,
+      topic,
+      Array.from({ length: 300 }, (_, i) => ({ body: `m${i}` })),
+    );
+    let handled = 0;
+    consumer = await Consumer.start({
+      transport: t,
+      group,
+      subscriptions: [{ topic }],
+      receiveConcurrency: 1, // one receive at a time: each takes what the last left
+      handler: () => void handled++,
+    });
+    await waitFor(() => handled >= 300, '300 handled');
+    const receives = t.of<{ batch_size: number }>('ReceiveMessage');
+    expect(receives[0]!.batch_size).toBe(128);
+    expect(consumer.stats().received).toBe(300);
+    // 300 messages in 128-message answers: three receives carry them all (more only come back empty).
+    expect(consumer.stats().receives).toBeLessThanOrEqual(3 + 1);
+  } finally {
+    await consumer?.close();
+    await t.close();
+    await big.close();
+  }
+});
